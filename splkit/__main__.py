@@ -1,0 +1,3 @@
+from splkit.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,67 @@
+"""Build the Jupyter Book from a run: book sources + the run's executed notebooks, execution off.
+
+The sources in ``book/`` are copied into ``<run_dir>/book/`` together with the executed notebooks of
+``<run_dir>/notebooks/`` and the plotly library (``_static/plotly.min.js``, so figures work offline);
+pages generated from the run (the introduction's headline numbers, the methods page) are written there
+too.  Jupyter Book 1 then builds that folder with warnings as errors, so a failing notebook or a broken
+reference fails the build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from splkit.config import PROJECT_ROOT, load_profile
+from splkit.plots import plotly_js_path
+
+BOOK_SOURCES = PROJECT_ROOT / "book"
+
+
+def stage_book(run_dir: Path) -> Path:
+    """Assemble the book's source folder for one run and return it."""
+    executed = run_dir / "notebooks"
+    if not executed.is_dir() or not any(executed.glob("*.ipynb")):
+        raise FileNotFoundError(f"no executed notebooks in {executed}: run `splkit run` first")
+    stage = run_dir / "book"
+    if stage.exists():
+        shutil.rmtree(stage)
+    shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    shutil.copytree(executed, stage / "notebooks")
+    (stage / "_static").mkdir(exist_ok=True)
+    shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
+    from splkit.bookpages import write_generated_pages
+
+    write_generated_pages(stage, run_dir)
+    return stage
+
+
+def build_book(profile: str | Path = "default", run_dir: str | Path | None = None,
+               output: str | Path | None = None) -> Path:
+    """Build the book of a run; returns the path of the site's ``index.html``.
+
+    ``output`` is the folder that receives ``_build/html`` (default: ``book/``, so the site appears at
+    ``book/_build/html/index.html``).
+    """
+    settings = load_profile(profile, run_dir=run_dir)
+    stage = stage_book(settings.run_path)
+    output = Path(output) if output is not None else BOOK_SOURCES
+    html = output / "_build" / "html"
+    if html.exists():
+        shutil.rmtree(html)
+    command = [
+        sys.executable, "-m", "jupyter_book", "build", str(stage),
+        "--path-output", str(output), "--warningiserror", "--keep-going",
+    ]
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    if jupyter_book.exists():
+        command = [str(jupyter_book), *command[3:]]
+    print("building the book:", " ".join(command), flush=True)
+    completed = subprocess.run(command, check=False)
+    index = html / "index.html"
+    if completed.returncode != 0 or not index.exists():
+        raise RuntimeError(f"the Jupyter Book build failed (exit {completed.returncode}); see the log above")
+    print(f"book: {index}", flush=True)
+    return index

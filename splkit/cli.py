@@ -1,0 +1,81 @@
+"""The ``splkit`` command: simulate, validate, run the notebooks, build the book."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _run(args: argparse.Namespace) -> int:
+    from splkit.runner import run_notebooks
+
+    run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
+    return 0
+
+
+def _book(args: argparse.Namespace) -> int:
+    from splkit.book import build_book
+
+    build_book(args.profile, run_dir=args.run_dir, output=args.output)
+    return 0
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from splkit.simulate import simulate_cohort
+
+    simulate_cohort(n=args.n, seed=args.seed, out=args.out, dicom=args.dicom)
+    print(f"simulated cohort of {args.n} patients (seed {args.seed}) in {args.out}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from splkit.cohort import CohortError, load_cohort
+
+    try:
+        cohort = load_cohort(args.path, positive_label=args.positive_label, default_spacing_mm=args.spacing_mm)
+    except CohortError as error:
+        print(error, file=sys.stderr)
+        return 1
+    print(cohort.summary())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="splkit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the numbered notebooks with papermill into the run directory")
+    run.add_argument("--profile", default="default", help="profile name in config/ or a YAML path")
+    run.add_argument("--run-dir", default=None, help="override the profile's run directory")
+    run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
+    run.set_defaults(func=_run)
+
+    book = sub.add_parser("book", help="build the Jupyter Book from a run's executed notebooks")
+    book.add_argument("--profile", default="default")
+    book.add_argument("--run-dir", default=None)
+    book.add_argument("--output", default=None, help="folder that receives _build/html (default: book/)")
+    book.set_defaults(func=_book)
+
+    simulate = sub.add_parser("simulate", help="generate the simulated SPL cohort")
+    simulate.add_argument("--n", type=int, default=609)
+    simulate.add_argument("--seed", type=int, default=0)
+    simulate.add_argument("--out", default="data/simulated")
+    simulate.add_argument("--dicom", action="store_true", help="write ultrasound DICOM instead of PNG")
+    simulate.set_defaults(func=_simulate)
+
+    validate = sub.add_parser("validate", help="check a cohort folder against the data contract")
+    validate.add_argument("path")
+    validate.add_argument("--positive-label", default="malignant")
+    validate.add_argument("--spacing-mm", type=float, default=None)
+    validate.set_defaults(func=_validate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
