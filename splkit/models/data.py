@@ -1,0 +1,144 @@
+"""Read and check what notebooks 01–04 left in the run directory for the models of notebook 05.
+
+Every reader fails early with the file, the patient and the problem, before any model is fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from splkit.report import load_results, lookup
+
+#: Candidate feature tables and the results.json key of their selected features.
+FEATURE_SOURCES = {
+    "radiomics": ("features/rad_candidates.parquet", "radiomics.selected"),
+    "deep": ("features/dtl_candidates.parquet", "deep.selected"),
+}
+COHORTS = ("train", "validation")
+
+
+def load_cohort(run_path: str | Path) -> pd.DataFrame:
+    """``cohort.csv`` indexed by patient, with ``cohort`` and a 0/1 integer ``label`` checked."""
+    path = Path(run_path) / "cohort.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")
+    table = pd.read_csv(path, dtype={"patient": str, "cohort": str})
+    for column in ("patient", "cohort", "label"):
+        if column not in table.columns:
+            raise ValueError(f"{path} lacks the column {column!r}")
+    duplicated = table["patient"][table["patient"].duplicated()].tolist()
+    if duplicated:
+        raise ValueError(f"{path}: patients listed twice: {duplicated[:10]}")
+    bad_label = table[~table["label"].isin([0, 1])]
+    if len(bad_label):
+        raise ValueError(
+            f"{path}: label must be 0 or 1; patient {bad_label['patient'].iloc[0]} has {bad_label['label'].iloc[0]!r}"
+        )
+    table["label"] = table["label"].astype(int)
+    bad_cohort = table[~table["cohort"].isin(COHORTS)]
+    if len(bad_cohort):
+        raise ValueError(
+            f"{path}: cohort must be one of {COHORTS}; patient {bad_cohort['patient'].iloc[0]} "
+            f"has {bad_cohort['cohort'].iloc[0]!r}"
+        )
+    train = table[table["cohort"] == "train"]
+    if train["label"].nunique() < 2:
+        raise ValueError(f"{path}: the training cohort needs both classes to fit a model")
+    return table.set_index("patient").sort_index()
+
+
+def load_candidates(run_path: str | Path, source: str, patients: pd.Index) -> pd.DataFrame:
+    """A candidate feature table (``radiomics`` or ``deep``) for ``patients``, checked numeric and finite."""
+    relative, _ = FEATURE_SOURCES[source]
+    path = Path(run_path) / relative
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing: run notebook {'03' if source == 'radiomics' else '04'} first"
+        )
+    table = pd.read_parquet(path)
+    if table.index.name != "patient" and "patient" in table.columns:
+        table = table.set_index("patient")
+    table.index = table.index.astype(str)
+    if table.index.duplicated().any():
+        raise ValueError(
+            f"{path}: patients listed twice: {table.index[table.index.duplicated()][:10].tolist()}"
+        )
+    missing = patients.difference(table.index)
+    if len(missing):
+        raise ValueError(
+            f"{path} lacks features for patients {missing[:10].tolist()} ({len(missing)} in all)"
+        )
+    table = table.loc[patients]
+    non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    if non_numeric:
+        raise ValueError(f"{path}: non-numeric feature columns {non_numeric[:10]}")
+    values = table.to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        row, col = np.argwhere(~np.isfinite(values))[0]
+        raise ValueError(
+            f"{path}: patient {table.index[row]} has a missing or infinite value in {table.columns[col]!r}"
+        )
+    return table.astype(float)
+
+
+def feature_names(entry: Any, key: str) -> list[str]:
+    """The feature names of a ``results.json`` selection entry (a list of names, a mapping, or records)."""
+    if entry is None:
+        raise KeyError(f"results.json has no {key!r}: run the notebook that selects these features first")
+    if isinstance(entry, Mapping):
+        names = list(entry.keys())
+    elif isinstance(entry, list) and entry and isinstance(entry[0], Mapping):
+        names = [str(item.get("feature", item.get("name"))) for item in entry]
+    else:
+        names = [str(name) for name in entry]
+    if not names:
+        raise ValueError(f"results.json {key!r} selects no features; the model needs at least one")
+    return names
+
+
+def selected_features(run_path: str | Path, source: str, candidates: pd.DataFrame | None = None) -> list[str]:
+    """The features notebook 03 (``radiomics``) or 04 (``deep``) selected on the training cohort."""
+    relative, key = FEATURE_SOURCES[source]
+    names = feature_names(lookup(load_results(run_path), key), key)
+    if candidates is not None:
+        unknown = [n for n in names if n not in candidates.columns]
+        if unknown:
+            raise ValueError(f"results.json {key!r} names features absent from {relative}: {unknown[:10]}")
+    return names
+
+
+def clinical_predictors(run_path: str | Path, cohort: pd.DataFrame) -> list[str]:
+    """The clinical predictors chosen in notebook 02 (``results.json`` → ``clinical.predictors``)."""
+    names = feature_names(lookup(load_results(run_path), "clinical.predictors"), "clinical.predictors")
+    unknown = [n for n in names if n not in cohort.columns]
+    if unknown:
+        raise ValueError(f"clinical.predictors names columns absent from cohort.csv: {unknown}")
+    return names
+
+
+def variable_types(run_path: str | Path, cohort: pd.DataFrame, columns: list[str]) -> dict[str, str]:
+    """Each clinical column's type from ``variables.csv`` (or, without it, numeric vs categorical by dtype)."""
+    path = Path(run_path) / "variables.csv"
+    types: dict[str, str] = {}
+    if path.exists():
+        table = pd.read_csv(path)
+        types = dict(zip(table["variable"].astype(str), table["type"].astype(str), strict=True))
+    result = {}
+    for column in columns:
+        kind = types.get(column)
+        if kind is None:
+            kind = "numeric" if pd.api.types.is_numeric_dtype(cohort[column]) else "categorical"
+        if kind in ("numeric", "ordinal") and not pd.api.types.is_numeric_dtype(cohort[column]):
+            bad = cohort[column][
+                pd.to_numeric(cohort[column], errors="coerce").isna() & cohort[column].notna()
+            ]
+            raise ValueError(
+                f"cohort.csv column {column!r} is {kind} but patient {bad.index[0]} has {bad.iloc[0]!r}"
+            )
+        result[column] = kind
+    return result

@@ -1,0 +1,341 @@
+"""Fit the Rad, DTL, DLR and CDLR support vector machines (and Clinical-SVM) on the training cohort.
+
+What is fitted where (the book's "what is nested" table comes from :data:`NESTING`):
+
+* Every model's hyper-parameters (C, gamma) are chosen by a stratified K-fold grid search on the
+  rows the model is fitted on; out-of-fold (OOF) training scores refit that search inside each outer
+  fold (nested cross-validation, Varma & Simon 2006).
+* Final Rad / DTL / DLR models use the features notebooks 03/04 selected on the whole training cohort.
+  For their OOF scores the selection pipeline itself is refitted inside each outer fold
+  (``models.nested_selection: true``), so OOF scores are free of selection optimism.  Inside one fold,
+  the grid search runs on features selected on that fold's whole training part (a mild optimism in the
+  choice of C and gamma only; the held-out fold is never seen).
+* The DLR score fed to the CDLR on the training cohort is the DLR's OOF score; on validation it is the
+  score of the DLR fitted on the whole training cohort.  CDLR's own OOF scores nest the whole stack
+  (inner OOF DLR scores inside each outer fold).
+* Validation rows are never passed to any ``fit``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import Pipeline
+from tqdm.auto import tqdm
+
+from splkit import predictions as predictions_table
+from splkit.config import Settings
+from splkit.models.data import (
+    clinical_predictors,
+    load_candidates,
+    load_cohort,
+    selected_features,
+    variable_types,
+)
+from splkit.models.estimators import (
+    ColumnSelector,
+    StackedClassifier,
+    best_params,
+    clinical_preprocessor,
+    folds,
+    svm_from_settings,
+)
+
+SCORE_NAME = "DLR_score"
+IN_SAMPLE = "CDLR (in-sample stacking)"
+
+#: What each model's out-of-fold training scores nest (shown in notebook 05).
+NESTING = pd.DataFrame(
+    [
+        ("Rad", "yes", "yes (models.nested_selection)", "—"),
+        ("DTL", "yes", "yes (models.nested_selection); PCA of notebook 04 is not refitted", "—"),
+        ("DLR", "yes", "yes (models.nested_selection)", "—"),
+        ("CDLR", "yes", "yes (models.nested_selection)", "DLR score out-of-fold, inner folds nested"),
+        ("Clinical-SVM", "yes", "predictors of notebook 02 are not reselected", "—"),
+        (IN_SAMPLE, "no (apparent training scores)", "no", "in-sample DLR score (the common practice)"),
+    ],
+    columns=["model", "grid search nested", "feature selection nested", "stacking"],
+)
+
+SelectorFactory = Callable[[Settings, str], BaseEstimator]
+
+
+def default_selector(settings: Settings, source: str) -> BaseEstimator:
+    """The selection pipeline of notebooks 03/04 (z-score → Mann–Whitney → Spearman → LASSO), unfitted."""
+    from splkit import selection
+
+    return selection.selection_pipeline(settings)
+
+
+@dataclass
+class FittedModels:
+    """What :func:`fit_models` produced."""
+
+    predictions: pd.DataFrame
+    estimators: dict[str, BaseEstimator]
+    features: dict[str, list[str]]
+    best_params: dict[str, dict[str, Any]]
+    cdlr_train_dlr_score: pd.Series
+    nesting: pd.DataFrame = field(default_factory=lambda: NESTING.copy())
+
+
+def model_filename(model: str) -> str:
+    """A file-system safe name: ``CDLR (in-sample stacking)`` → ``CDLR_in-sample_stacking``."""
+    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9.-]+", "_", model)).strip("_")
+
+
+def model_path(run_path: str | Path, model: str) -> Path:
+    """``<run>/models/<Model>.joblib``."""
+    return Path(run_path) / "models" / f"{model_filename(model)}.joblib"
+
+
+def save_model(run_path: str | Path, model: str, payload: dict[str, Any]) -> Path:
+    """Write a model's joblib payload atomically."""
+    path = model_path(run_path, model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _selection_step(
+    factory: SelectorFactory, settings: Settings, columns: dict[str, list[str]]
+) -> ColumnTransformer:
+    """Fresh selection pipelines applied to each feature source's candidate columns."""
+    return ColumnTransformer([(source, factory(settings, source), cols) for source, cols in columns.items()])
+
+
+def _rows(index: pd.Index, cohort: pd.DataFrame, model: str, scores: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient": index,
+            "cohort": cohort.loc[index, "cohort"].to_numpy(),
+            "label": cohort.loc[index, "label"].to_numpy(),
+            "model": model,
+            "score": np.clip(np.asarray(scores, dtype=float), 0.0, 1.0),
+        }
+    )
+
+
+def fit_models(
+    settings: Settings,
+    run_path: str | Path | None = None,
+    selector_factory: SelectorFactory | None = None,
+    n_jobs: int | None = None,
+    save: bool = True,
+    progress: bool = True,
+) -> FittedModels:
+    """Fit every SVM model on the training cohort, score both cohorts, save scores and models.
+
+    Parameters
+    ----------
+    settings
+        The profile (``seed``, ``models``, ``selection``).
+    run_path
+        The run directory (default: the profile's).
+    selector_factory
+        ``(settings, source) -> unfitted transformer`` selecting features from a candidate table
+        (``source`` is ``"radiomics"`` or ``"deep"``); default: :func:`default_selector`.
+    n_jobs
+        Processes for the outer out-of-fold loop (default: the profile's ``n_jobs``).
+    save
+        Write ``predictions.csv`` rows and ``models/<Model>.joblib``.
+    """
+    run_path = Path(run_path) if run_path is not None else settings.run_path
+    factory = selector_factory or default_selector
+    cfg = settings["models"]
+    seed = int(settings["seed"])
+    n_jobs = int(n_jobs if n_jobs is not None else settings.get("n_jobs", 1))
+    nested_selection = bool(cfg.get("nested_selection", True))
+
+    cohort = load_cohort(run_path)
+    patients = cohort.index
+    rad = load_candidates(run_path, "radiomics", patients)
+    dtl = load_candidates(run_path, "deep", patients)
+    rad_sel = selected_features(run_path, "radiomics", rad)
+    dtl_sel = selected_features(run_path, "deep", dtl)
+    clin_cols = clinical_predictors(run_path, cohort)
+    types = variable_types(run_path, cohort, clin_cols)
+    clash = (set(rad.columns) & set(dtl.columns)) | ((set(rad.columns) | set(dtl.columns)) & set(clin_cols))
+    if clash or SCORE_NAME in clin_cols:
+        raise ValueError(
+            f"feature names shared between feature tables / clinical columns: {sorted(clash)[:10]}"
+        )
+    X = pd.concat([rad, dtl, cohort[clin_cols]], axis=1)
+    is_train = (cohort["cohort"] == "train").to_numpy()
+    X_train, X_val = X[is_train], X[~is_train]
+    y_train = cohort.loc[is_train, "label"].to_numpy()
+    outer = folds(cfg["cv_folds"], seed)
+
+    def svm():
+        return svm_from_settings(cfg, seed)
+
+    def oof(estimator: BaseEstimator) -> np.ndarray:
+        return cross_val_predict(
+            estimator, X_train, y_train, cv=outer, method="predict_proba", n_jobs=n_jobs
+        )[:, 1]
+
+    source_columns = {"radiomics": list(rad.columns), "deep": list(dtl.columns)}
+    selected = {"radiomics": rad_sel, "deep": dtl_sel}
+    plan = {"Rad": ["radiomics"], "DTL": ["deep"], "DLR": ["radiomics", "deep"]}
+
+    def final_pipeline(sources: list[str]) -> tuple[Pipeline, list[str]]:
+        features = [f for s in sources for f in selected[s]]
+        return Pipeline([("select", ColumnSelector(features)), ("svm", svm())]), features
+
+    def oof_pipeline(sources: list[str]) -> Pipeline:
+        if nested_selection:
+            step = _selection_step(factory, settings, {s: source_columns[s] for s in sources})
+            return Pipeline([("select", step), ("svm", svm())])
+        return final_pipeline(sources)[0]
+
+    meta = Pipeline([("prep", clinical_preprocessor(types)), ("svm", svm())])
+    names = ["Rad", "DTL", "DLR", "CDLR"]
+    if cfg.get("clinical_svm", True):
+        names.append("Clinical-SVM")
+    if cfg.get("paper_compatible", False):
+        names.append(IN_SAMPLE)
+
+    rows, estimators, features, params = [], {}, {}, {}
+    train_scores: dict[str, np.ndarray] = {}
+    val_scores: dict[str, np.ndarray] = {}
+    for name in tqdm(names, desc="models", disable=not progress):
+        if name in plan:
+            final, feats = final_pipeline(plan[name])
+            final.fit(X_train[feats], y_train)
+            train_scores[name] = oof(oof_pipeline(plan[name]))
+            val_scores[name] = final.predict_proba(X_val[feats])[:, 1]
+            estimators[name], features[name] = final, feats
+        elif name == "CDLR":
+            dlr_final, dlr_feats = final_pipeline(plan["DLR"])
+            dlr_cols = [
+                c for s in plan["DLR"] for c in (source_columns[s] if nested_selection else selected[s])
+            ]
+            stack = StackedClassifier(
+                dlr_final, meta, dlr_feats, clin_cols, cfg["cv_folds"], seed, SCORE_NAME
+            )
+            stack.fit(X_train, y_train, base_scores=train_scores["DLR"])
+            nested_stack = StackedClassifier(
+                oof_pipeline(plan["DLR"]), meta, dlr_cols, clin_cols, cfg["cv_folds"], seed, SCORE_NAME
+            )
+            train_scores[name] = oof(nested_stack)
+            val_scores[name] = stack.predict_proba(X_val)[:, 1]
+            estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
+            estimators["CDLR stack"] = stack
+        elif name == "Clinical-SVM":
+            final = clone(meta).fit(X_train[clin_cols], y_train)
+            train_scores[name] = oof(
+                Pipeline([("select", ColumnSelector(clin_cols)), ("model", clone(meta))])
+            )
+            val_scores[name] = final.predict_proba(X_val[clin_cols])[:, 1]
+            estimators[name], features[name] = final, clin_cols
+        elif name == IN_SAMPLE:
+            dlr_final, dlr_feats = final_pipeline(plan["DLR"])
+            stack = StackedClassifier(
+                dlr_final, meta, dlr_feats, clin_cols, cfg["cv_folds"], seed, SCORE_NAME, stacking="in_sample"
+            ).fit(X_train, y_train)
+            train_scores[name] = stack.predict_proba(X_train)[:, 1]
+            val_scores[name] = stack.predict_proba(X_val)[:, 1]
+            estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
+        params[name] = best_params(estimators[name])
+        rows.append(_rows(X_train.index, cohort, name, train_scores[name]))
+        rows.append(_rows(X_val.index, cohort, name, val_scores[name]))
+
+    table = pd.concat(rows, ignore_index=True)
+    result = FittedModels(
+        predictions=table,
+        estimators=estimators,
+        features=features,
+        best_params=params,
+        cdlr_train_dlr_score=pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index),
+    )
+    if save:
+        predictions_table.save(run_path, table)
+        saved_settings = {"seed": seed, "models": cfg.to_dict(), "selection": settings.get("selection")}
+        if isinstance(saved_settings["selection"], Settings):
+            saved_settings["selection"] = saved_settings["selection"].to_dict()
+        for name in names:
+            payload = {
+                "estimator": estimators[name],
+                "features": features[name],
+                "settings": saved_settings,
+                "best_params": params[name],
+            }
+            if name == "CDLR":
+                payload["stack"] = estimators["CDLR stack"]
+            save_model(run_path, name, payload)
+    return result
+
+
+def load_model(run_path: str | Path, model: str) -> dict[str, Any]:
+    """The saved payload ``{"estimator", "features", "settings", "best_params"}`` of a model."""
+    path = model_path(run_path, model)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run notebook 05 (or 02 for Clinical) first")
+    return joblib.load(path)
+
+
+def model_inputs(run_path: str | Path, model: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Rebuild a saved model's input frame for every patient: ``(X, y, cohort)``, indexed by patient.
+
+    ``X[features]`` is what the saved estimator's ``predict_proba`` takes.  For the CDLR the DLR score
+    column is the DLR's out-of-fold score on training and its full-training-fit score on validation
+    (as read from ``predictions.csv``); for the in-sample stacking variant it is the in-sample score.
+    """
+    run_path = Path(run_path)
+    payload = load_model(run_path, model)
+    feats = list(payload["features"])
+    cohort = load_cohort(run_path)
+    patients = cohort.index
+    parts = []
+    wanted = set(feats)
+    for source in ("radiomics", "deep"):
+        relative = Path(run_path) / (
+            "features/rad_candidates.parquet" if source == "radiomics" else "features/dtl_candidates.parquet"
+        )
+        if relative.exists():
+            table = load_candidates(run_path, source, patients)
+            cols = [c for c in table.columns if c in wanted]
+            if cols:
+                parts.append(table[cols])
+    clinical = [c for c in feats if c in cohort.columns]
+    if clinical:
+        parts.append(cohort[clinical])
+    if SCORE_NAME in wanted:
+        if model == IN_SAMPLE:
+            dlr = load_model(run_path, "DLR")
+            X_dlr, _, _ = model_inputs(run_path, "DLR")
+            score = pd.Series(dlr["estimator"].predict_proba(X_dlr[dlr["features"]])[:, 1], index=patients)
+        else:
+            table = predictions_table.load(run_path)
+            table = table[table["model"] == "DLR"].set_index("patient")["score"]
+            missing = patients.difference(table.index)
+            if len(missing):
+                raise ValueError(f"predictions.csv lacks DLR scores for patients {missing[:10].tolist()}")
+            score = table.loc[patients]
+        parts.append(score.rename(SCORE_NAME).to_frame())
+    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=patients)
+    absent = [f for f in feats if f not in X.columns]
+    if absent:
+        raise ValueError(
+            f"cannot rebuild inputs of {model}: features {absent[:10]} not found in the run directory"
+        )
+    return X[feats], cohort["label"], cohort["cohort"]

@@ -1,0 +1,235 @@
+"""splkit.models: leakage, out-of-fold stacking, determinism, the in-sample variant, saved models.
+
+Runs on a fake run directory (synthetic cohort.csv, candidate feature tables, results.json and Clinical
+predictions, as notebooks 01–04 would leave them) with a few dozen patients and a one-point grid.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from splkit import models, predictions
+from splkit.config import load_profile
+
+N_TRAIN, N_VAL = 36, 14
+
+
+def make_fake_run(run_path: Path, seed: int = 0, n_train: int = N_TRAIN, n_val: int = N_VAL) -> Path:
+    """A run directory as notebooks 01–04 leave it, with synthetic but learnable data."""
+    rng = np.random.default_rng(seed)
+    n = n_train + n_val
+    patients = [f"P{i:04d}" for i in range(1, n + 1)]
+    label = np.array([0, 1] * (n // 2) + [1] * (n % 2))
+    cohort = np.array(["train"] * n_train + ["validation"] * n_val)
+    age = np.round(55 + 8 * label + rng.normal(0, 9, n), 0)
+    age[[2, n_train + 1]] = np.nan
+    table = pd.DataFrame(
+        {
+            "patient": patients,
+            "cohort": cohort,
+            "label": label,
+            "age": age,
+            "sex": np.where(rng.random(n) < 0.4 + 0.3 * label, "male", "female"),
+            "margin": rng.choice(["smooth", "lobulated", "irregular"], n),
+            "cdfi_grade": rng.integers(0, 4, n),
+        }
+    )
+    table.loc[5, "sex"] = np.nan
+    run_path.mkdir(parents=True, exist_ok=True)
+    table.to_csv(run_path / "cohort.csv", index=False)
+    pd.DataFrame(
+        {
+            "variable": ["age", "sex", "margin", "cdfi_grade"],
+            "type": ["numeric", "binary", "categorical", "ordinal"],
+            "unit": ["years", "", "", "grade"],
+            "allowed": ["", "male;female", "smooth;lobulated;irregular", "0;1;2;3"],
+            "description": ["age", "sex", "margin", "CDFI grade"],
+        }
+    ).to_csv(run_path / "variables.csv", index=False)
+    (run_path / "features").mkdir(exist_ok=True)
+    rad = pd.DataFrame(rng.normal(size=(n, 12)), columns=[f"original_firstorder_F{i}" for i in range(12)])
+    rad.iloc[:, :3] += 1.2 * label[:, None]
+    dtl = pd.DataFrame(rng.normal(size=(n, 8)), columns=[f"DTL_{i:03d}" for i in range(1, 9)])
+    dtl.iloc[:, :2] += 1.0 * label[:, None]
+    for frame, name in ((rad, "rad_candidates"), (dtl, "dtl_candidates")):
+        frame.index = pd.Index(patients, name="patient")
+        frame.to_parquet(run_path / "features" / f"{name}.parquet")
+    results = {
+        "clinical": {"predictors": ["age", "sex", "margin", "cdfi_grade"]},
+        "radiomics": {"selected": list(rad.columns[:4])},
+        "deep": {"selected": list(dtl.columns[:3])},
+    }
+    (run_path / "results.json").write_text(json.dumps(results))
+    clinical = np.clip(0.5 + 0.3 * (label - 0.5) + rng.normal(0, 0.15, n), 0.01, 0.99)
+    predictions.save(
+        run_path,
+        pd.DataFrame(
+            {"patient": patients, "cohort": cohort, "label": label, "model": "Clinical", "score": clinical}
+        ),
+    )
+    return run_path
+
+
+def kbest_selector(settings, source):
+    """A real, cheap stand-in for the selection pipeline of notebooks 03/04."""
+    return Pipeline([("z", StandardScaler()), ("kbest", SelectKBest(f_classif, k=3))])
+
+
+def fake_settings(run_path: Path, **models_overrides):
+    overrides = {"models": {"cv_folds": 3, "svm_C": [1.0], "svm_gamma": ["scale"], **models_overrides}}
+    return load_profile("smoke", overrides=overrides, run_dir=run_path)
+
+
+def fit(run_path: Path, save: bool = True, **models_overrides) -> models.FittedModels:
+    settings = fake_settings(run_path, **models_overrides)
+    return models.fit_models(
+        settings, run_path, selector_factory=kbest_selector, n_jobs=1, save=save, progress=False
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    run_path = make_fake_run(tmp_path_factory.mktemp("run"))
+    return run_path, fit(run_path)
+
+
+def test_predictions_table_shape(fitted):
+    run_path, result = fitted
+    table = predictions.load(run_path)
+    expected = {"Clinical", "Rad", "DTL", "DLR", "CDLR", "Clinical-SVM"}
+    assert set(table["model"]) == expected
+    counts = table.groupby(["model", "cohort"]).size().unstack()
+    assert (counts["train"] == N_TRAIN).all() and (counts["validation"] == N_VAL).all()
+    assert table["score"].between(0, 1).all()
+    assert not table.duplicated(["patient", "model"]).any()
+    assert list(table.columns) == predictions.COLUMNS
+
+
+def test_cdlr_is_trained_on_out_of_fold_dlr_scores(fitted):
+    run_path, result = fitted
+    table = predictions.load(run_path)
+    oof_dlr = table[(table.model == "DLR") & (table.cohort == "train")].set_index("patient")["score"]
+    fed = result.cdlr_train_dlr_score
+    np.testing.assert_allclose(fed.loc[oof_dlr.index].to_numpy(), oof_dlr.to_numpy(), atol=1e-12)
+    # ... and not the in-sample scores of the DLR fitted on all training rows
+    X, y, cohort = models.model_inputs(run_path, "DLR")
+    in_sample = result.estimators["DLR"].predict_proba(X[cohort == "train"])[:, 1]
+    assert np.abs(in_sample - fed.to_numpy()).max() > 1e-3
+    # the saved CDLR input frame carries exactly those scores
+    X_cdlr, _, cohort_cdlr = models.model_inputs(run_path, "CDLR")
+    np.testing.assert_allclose(
+        X_cdlr.loc[cohort_cdlr == "train", models.SCORE_NAME], fed.to_numpy(), atol=1e-12
+    )
+
+
+def test_oof_scores_are_out_of_fold(fitted):
+    """The Rad OOF scores equal a manual nested cross_val_predict, and differ from in-sample scores."""
+    run_path, result = fitted
+    settings = fake_settings(run_path)
+    X, y, cohort = models.model_inputs(run_path, "Rad")
+    rad = pd.read_parquet(run_path / "features" / "rad_candidates.parquet").loc[X.index]
+    train = (cohort == "train").to_numpy()
+    nested = Pipeline(
+        [
+            ("select", kbest_selector(settings, "radiomics")),
+            ("svm", models.svm_from_settings(settings.models, settings.seed)),
+        ]
+    )
+    manual = cross_val_predict(
+        nested, rad[train], y[train], cv=models.folds(3, settings.seed), method="predict_proba"
+    )[:, 1]
+    table = predictions.load(run_path)
+    saved = (
+        table[(table.model == "Rad") & (table.cohort == "train")]
+        .set_index("patient")
+        .loc[X.index[train], "score"]
+    )
+    np.testing.assert_allclose(saved.to_numpy(), manual, atol=1e-12)
+
+
+def test_validation_rows_never_influence_fitted_models(fitted, tmp_path):
+    run_path, result = fitted
+    altered = make_fake_run(tmp_path / "altered")
+    cohort = pd.read_csv(altered / "cohort.csv")
+    val = cohort["cohort"] == "validation"
+    cohort.loc[val, "label"] = 1 - cohort.loc[val, "label"]
+    cohort.loc[val, "age"] = 99.0
+    cohort.loc[val, "margin"] = "never-seen-level"
+    cohort.to_csv(altered / "cohort.csv", index=False)
+    for name in ("rad_candidates", "dtl_candidates"):
+        path = altered / "features" / f"{name}.parquet"
+        frame = pd.read_parquet(path)
+        frame.loc[val.to_numpy()] = frame.loc[val.to_numpy()] * -3 + 7
+        frame.to_parquet(path)
+    other = fit(altered, save=False)
+    assert other.best_params == result.best_params
+    train_rows = result.predictions["cohort"] == "train"
+    np.testing.assert_array_equal(
+        other.predictions.loc[train_rows, "score"].to_numpy(),
+        result.predictions.loc[train_rows, "score"].to_numpy(),
+    )
+    for name in ("Rad", "DTL", "DLR", "CDLR", "Clinical-SVM"):
+        X, _, cohort_series = models.model_inputs(run_path, name)
+        X_train = X[cohort_series == "train"]
+        np.testing.assert_array_equal(
+            result.estimators[name].predict_proba(X_train), other.estimators[name].predict_proba(X_train)
+        )
+
+
+def test_determinism_with_the_same_seed(fitted, tmp_path):
+    run_path, result = fitted
+    again = fit(make_fake_run(tmp_path / "again"), save=False)
+    pd.testing.assert_frame_equal(again.predictions, result.predictions)
+
+
+def test_paper_compatible_adds_the_in_sample_rows(tmp_path):
+    run_path = make_fake_run(tmp_path / "paper")
+    result = fit(run_path, paper_compatible=True, clinical_svm=False)
+    table = predictions.load(run_path)
+    assert models.IN_SAMPLE in set(table["model"]) and "Clinical-SVM" not in set(table["model"])
+    assert (table["model"] == models.IN_SAMPLE).sum() == N_TRAIN + N_VAL
+    assert models.model_path(run_path, models.IN_SAMPLE).name == "CDLR_in-sample_stacking.joblib"
+    X, _, cohort = models.model_inputs(run_path, models.IN_SAMPLE)
+    dlr_in_sample = result.estimators["DLR"].predict_proba(
+        models.model_inputs(run_path, "DLR")[0][cohort == "train"]
+    )[:, 1]
+    np.testing.assert_allclose(X.loc[cohort == "train", models.SCORE_NAME], dlr_in_sample, atol=1e-12)
+
+
+def test_saved_payload_and_model_inputs(fitted):
+    run_path, result = fitted
+    for name in ("Rad", "DTL", "DLR", "CDLR", "Clinical-SVM"):
+        payload = models.load_model(run_path, name)
+        assert set(payload) >= {"estimator", "features", "settings", "best_params"}
+        assert payload["best_params"] == {"C": 1.0, "gamma": "scale"}
+        X, y, cohort = models.model_inputs(run_path, name)
+        assert list(X.columns) == payload["features"] and len(X) == N_TRAIN + N_VAL
+        val = (cohort == "validation").to_numpy()
+        table = predictions.load(run_path)
+        saved = (
+            table[(table.model == name) & (table.cohort == "validation")]
+            .set_index("patient")
+            .loc[X.index[val]]
+        )
+        np.testing.assert_allclose(
+            payload["estimator"].predict_proba(X[val])[:, 1], saved["score"], atol=1e-9
+        )
+
+
+def test_bad_input_names_patient_and_file(tmp_path):
+    run_path = make_fake_run(tmp_path / "bad")
+    path = run_path / "features" / "rad_candidates.parquet"
+    frame = pd.read_parquet(path)
+    frame.iloc[3, 1] = np.nan
+    frame.to_parquet(path)
+    with pytest.raises(ValueError, match=r"rad_candidates.parquet.*P0004.*original_firstorder_F1"):
+        fit(run_path, save=False)
