@@ -233,3 +233,47 @@ def test_bad_input_names_patient_and_file(tmp_path):
     frame.to_parquet(path)
     with pytest.raises(ValueError, match=r"rad_candidates.parquet.*P0004.*original_firstorder_F1"):
         fit(run_path, save=False)
+
+
+def test_platt_sigmoid_matches_sklearn_reference():
+    """Newton (Lin, Lin & Weng 2007) against scikit-learn's independent L-BFGS fit of Platt's objective.
+
+    Reference: ``sklearn.calibration._sigmoid_calibration`` (scikit-learn 1.9.1), which minimises the
+    same smoothed-target log loss with scipy's L-BFGS-B; agreement to 1e-4 is what that solver reaches.
+    """
+    from sklearn.calibration import _sigmoid_calibration
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 80)
+    decision = 1.5 * (y - 0.5) + rng.normal(0, 1, 80)
+    a, b = models.estimators.platt_sigmoid(decision, y)
+    ref_a, ref_b = _sigmoid_calibration(decision, y)
+    np.testing.assert_allclose([a, b], [ref_a, ref_b], atol=1e-4)
+    assert a < 0  # larger decision values -> higher probability
+
+
+def test_tuned_svm_chooses_what_gridsearchcv_chooses():
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import GridSearchCV
+    from sklearn.svm import SVC
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(60, 5))
+    y = (X[:, 0] + 0.8 * rng.normal(size=60) > 0).astype(int)
+    grid = {"C": [0.1, 1.0, 10.0], "gamma": ["scale", 0.05]}
+    est = models.estimators.TunedPlattSVM(C=grid["C"], gamma=grid["gamma"], cv_folds=4, random_state=7).fit(
+        X, y
+    )
+    reference = GridSearchCV(
+        Pipeline([("scale", StandardScaler()), ("svc", SVC(kernel="rbf"))]),
+        {"svc__C": grid["C"], "svc__gamma": grid["gamma"]},
+        scoring="roc_auc",
+        cv=models.folds(4, 7),
+    ).fit(X, y)
+    np.testing.assert_allclose(
+        est.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"], atol=1e-12
+    )
+    assert est.best_params_ == {k.split("__")[1]: v for k, v in reference.best_params_.items()}
+    proba = est.predict_proba(X)
+    assert proba.shape == (60, 2) and np.allclose(proba.sum(axis=1), 1)
+    assert roc_auc_score(y, proba[:, 1]) > 0.8

@@ -1,7 +1,7 @@
 """The building blocks of the five models, as scikit-learn estimators.
 
 * :class:`ColumnSelector` keeps a fixed list of columns (the features selected in notebooks 03/04).
-* :func:`svm_search` is the SVM of the paper: standardisation, an RBF support vector machine with
+* :class:`TunedPlattSVM` is the SVM of the paper: standardisation, an RBF support vector machine with
   Platt-scaled probabilities (Platt 1999) and a grid search over (C, gamma) by stratified K-fold
   cross-validation on the data it is fitted on (the training cohort, or a training fold).
 * :func:`clinical_preprocessor` imputes and encodes clinical variables by the project's missing-value
@@ -12,18 +12,19 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit
+from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
-from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_predict
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
@@ -67,37 +68,6 @@ class ColumnSelector(TransformerMixin, BaseEstimator):
         return np.asarray(list(self.columns), dtype=object)
 
 
-class PlattSVC(SVC):
-    """An RBF support vector machine with Platt-scaled probabilities (Platt 1999; Lin et al. 2007).
-
-    ``SVC(kernel="rbf", probability=True)``: libsvm fits the sigmoid to decision values of an internal
-    5-fold cross-validation seeded by ``random_state``, then refits the SVM on all rows.  scikit-learn
-    1.9 deprecated the ``probability`` flag (removal planned for 1.11, beyond this project's pin) in
-    favour of ``CalibratedClassifierCV(SVC(), ensemble=False)``, which computes the same kind of Platt
-    scaling but measured about 7 times slower here; the deprecation warning is silenced for this class
-    only.  When the pin moves to 1.11, replace this class by that calibrator.
-    """
-
-    def __init__(
-        self, C: float = 1.0, gamma: Any = "scale", class_weight: Any = None, random_state: Any = None
-    ):
-        super().__init__(
-            kernel="rbf",
-            C=C,
-            gamma=gamma,
-            class_weight=class_weight,
-            probability=True,
-            random_state=random_state,
-        )
-
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> PlattSVC:
-        with warnings.catch_warnings():
-            warnings.filterwarnings(
-                "ignore", message="The `probability` parameter was deprecated", category=FutureWarning
-            )
-            return super().fit(X, y, sample_weight=sample_weight)
-
-
 def _gamma(value: Any) -> Any:
     """``gamma`` values from YAML: the strings ``scale``/``auto`` or a positive number."""
     if isinstance(value, str) and value in {"scale", "auto"}:
@@ -113,33 +83,177 @@ def folds(n_splits: int, random_state: int) -> StratifiedKFold:
     return StratifiedKFold(n_splits=int(n_splits), shuffle=True, random_state=int(random_state))
 
 
-def svm_search(
-    C: Sequence[float],
-    gamma: Sequence[Any],
-    cv_folds: int,
-    random_state: int,
-) -> GridSearchCV:
-    """StandardScaler → SVC(RBF, Platt probabilities), (C, gamma) tuned by stratified CV on ROC AUC.
+def platt_sigmoid(decision: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, float]:
+    """Fit Platt's sigmoid ``P(y=1 | f) = 1 / (1 + exp(A f + B))`` to decision values ``f``.
 
-    Probabilities come from libsvm's Platt scaling (see :class:`PlattSVC`).
+    Platt's (1999) maximum-likelihood fit with his smoothed targets ``(n+ + 1)/(n+ + 2)`` and
+    ``1/(n- + 2)``, solved by the Newton method with backtracking of Lin, Lin & Weng (2007, "A note on
+    Platt's probabilistic outputs for support vector machines", Mach. Learn. 68:267), the algorithm of
+    libsvm's ``sigmoid_train``.
+
+    Returns
+    -------
+    (A, B)
+    """
+    f = np.asarray(decision, dtype=float)
+    y = np.asarray(y)
+    n_pos = int((y == 1).sum())
+    n_neg = y.size - n_pos
+    t = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
+    A, B = 0.0, float(np.log((n_neg + 1.0) / (n_pos + 1.0)))
+
+    def objective(a: float, b: float) -> float:
+        z = f * a + b
+        return float(
+            np.sum(np.where(z >= 0, t * z + np.log1p(np.exp(-z)), (t - 1) * z + np.log1p(np.exp(z))))
+        )
+
+    value = objective(A, B)
+    sigma, eps = 1e-12, 1e-5
+    for _ in range(max_iter):
+        z = f * A + B
+        p = np.where(
+            z >= 0,
+            np.exp(-np.clip(z, 0, None)) / (1 + np.exp(-np.clip(z, 0, None))),
+            1 / (1 + np.exp(np.clip(z, None, 0))),
+        )
+        q = 1 - p
+        d2 = p * q
+        h11, h22, h21 = sigma + np.sum(f * f * d2), sigma + np.sum(d2), np.sum(f * d2)
+        d1 = t - p
+        g1, g2 = np.sum(f * d1), np.sum(d1)
+        if abs(g1) < eps and abs(g2) < eps:
+            break
+        det = h11 * h22 - h21 * h21
+        dA, dB = -(h22 * g1 - h21 * g2) / det, -(-h21 * g1 + h11 * g2) / det
+        gd = g1 * dA + g2 * dB
+        step = 1.0
+        while step >= 1e-10:
+            new_value = objective(A + step * dA, B + step * dB)
+            if new_value < value + 1e-4 * step * gd:
+                A, B, value = A + step * dA, B + step * dB, new_value
+                break
+            step /= 2
+        else:
+            break
+    return float(A), float(B)
+
+
+class TunedPlattSVM(ClassifierMixin, BaseEstimator):
+    """An RBF support vector machine, (C, gamma) tuned by grid search, with Platt-scaled probabilities.
+
+    ``fit`` (1) chooses ``(C, gamma)`` by a grid search with stratified, shuffled K-fold
+    cross-validation on ROC AUC of the decision function (features standardised inside each fold;
+    ties go to the first grid point, as in ``GridSearchCV``); (2) fits the chosen SVM with Platt
+    scaling: on each of ``calibration_folds`` stratified folds, an SVM fitted on the other folds is
+    calibrated by a sigmoid (:func:`platt_sigmoid`) on its held-out decision values; ``predict_proba``
+    averages the folds' probabilities — what ``CalibratedClassifierCV(method="sigmoid",
+    ensemble=True)`` does, written out here because that class cost about 0.5 s per fit on 40 patients
+    (its L-BFGS sigmoid fit and validation overhead), 30 times more than this.
+
+    Why not ``SVC(probability=True)``: scikit-learn 1.9 deprecated it, and libsvm fits one sigmoid to
+    decision values pooled over its internal folds and applies it to a refitted SVM.  With a small
+    ``C`` on a few dozen patients nearly every dual coefficient sits at its bound, the SVM's intercept
+    is arbitrary, and that pooled sigmoid came out flat or even inverted here (held-out AUC 0.18 and
+    0.50 in two of three folds of a synthetic 96-patient cohort whose decision values ranked at AUC
+    0.9).  Calibrating each fold's SVM on its own held-out decision values avoids it.
 
     Parameters
     ----------
     C, gamma
         The grid (``gamma`` may hold ``"scale"``).
     cv_folds
-        Number of stratified folds of the search.
+        Folds of the grid search.
+    calibration_folds
+        Folds of the Platt scaling.
     random_state
-        Seed of the folds and of the Platt scaling.
+        Seed of both fold splits (and of the SVC, which uses it only for probability=True).
     """
-    pipeline = Pipeline([("scale", StandardScaler()), ("svc", PlattSVC(random_state=int(random_state)))])
-    grid = {"svc__C": [float(c) for c in C], "svc__gamma": [_gamma(g) for g in gamma]}
-    return GridSearchCV(
-        pipeline, grid, scoring="roc_auc", cv=folds(cv_folds, random_state), refit=True, n_jobs=1
-    )
+
+    def __init__(
+        self,
+        C: Sequence[float] = (1.0,),
+        gamma: Sequence[Any] = ("scale",),
+        cv_folds: int = 5,
+        calibration_folds: int = 5,
+        random_state: int = 0,
+    ):
+        self.C = C
+        self.gamma = gamma
+        self.cv_folds = cv_folds
+        self.calibration_folds = calibration_folds
+        self.random_state = random_state
+
+    def _svm(self, X: np.ndarray, y: np.ndarray, C: float, gamma: Any) -> tuple[np.ndarray, np.ndarray, SVC]:
+        """Standardise (mean, scale of ``X``) and fit an RBF SVC."""
+        mean, scale = X.mean(axis=0), X.std(axis=0)
+        scale[scale == 0] = 1.0
+        svc = SVC(kernel="rbf", C=C, gamma=gamma, random_state=int(self.random_state))
+        return mean, scale, svc.fit((X - mean) / scale, y)
+
+    @staticmethod
+    def _decision(model: tuple[np.ndarray, np.ndarray, SVC], X: np.ndarray) -> np.ndarray:
+        mean, scale, svc = model
+        return svc.decision_function((X - mean) / scale)
+
+    def fit(self, X: Any, y: Any) -> TunedPlattSVM:
+        X = np.asarray(X, dtype=float)
+        self.classes_, y = np.unique(np.asarray(y), return_inverse=True)
+        if self.classes_.size != 2:
+            raise ValueError(f"TunedPlattSVM needs two classes, got {self.classes_.tolist()}")
+        grid = [(float(c), _gamma(g)) for c in self.C for g in self.gamma]
+        splits = list(folds(self.cv_folds, self.random_state).split(X, y))
+        scores = np.empty((len(grid), len(splits)))
+        for i, (c, g) in enumerate(grid):
+            for j, (train, test) in enumerate(splits):
+                decision = self._decision(self._svm(X[train], y[train], c, g), X[test])
+                scores[i, j] = _auc(y[test], decision)
+        best = int(np.argmax(scores.mean(axis=1)))
+        self.best_params_ = {"C": grid[best][0], "gamma": grid[best][1]}
+        self.cv_results_ = {
+            "params": [{"C": c, "gamma": g} for c, g in grid],
+            "mean_test_score": scores.mean(axis=1),
+            "split_test_scores": scores,
+        }
+        self.calibrated_ = []
+        for train, test in folds(self.calibration_folds, self.random_state).split(X, y):
+            model = self._svm(X[train], y[train], *grid[best])
+            self.calibrated_.append((model, platt_sigmoid(self._decision(model, X[test]), y[test])))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "calibrated_")
+        X = np.asarray(X, dtype=float)
+        positive = np.zeros(X.shape[0])
+        for model, (a, b) in self.calibrated_:
+            positive += expit(-(a * self._decision(model, X) + b))
+        positive /= len(self.calibrated_)
+        return np.column_stack([1 - positive, positive])
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
 
-def svm_from_settings(models: Mapping[str, Any], random_state: int) -> GridSearchCV:
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """ROC AUC by the Mann–Whitney rank sum (ties count one half); equals sklearn's roc_auc_score."""
+    ranks = rankdata(score)
+    n_pos = int(y.sum())
+    n_neg = y.size - n_pos
+    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def svm_search(
+    C: Sequence[float],
+    gamma: Sequence[Any],
+    cv_folds: int,
+    random_state: int,
+) -> TunedPlattSVM:
+    """The models' classifier: :class:`TunedPlattSVM` with the given grid and folds."""
+    return TunedPlattSVM(C=tuple(C), gamma=tuple(gamma), cv_folds=cv_folds, random_state=random_state)
+
+
+def svm_from_settings(models: Mapping[str, Any], random_state: int) -> TunedPlattSVM:
     """:func:`svm_search` with the grid and folds of a profile's ``models`` section."""
     return svm_search(models["svm_C"], models["svm_gamma"], models["cv_folds"], random_state)
 
@@ -262,8 +376,8 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
 def best_params(estimator: BaseEstimator) -> dict[str, Any]:
     """The (C, gamma) chosen by the first grid search found in ``estimator`` (a pipeline or a stack)."""
-    if isinstance(estimator, GridSearchCV):
-        return {k.rsplit("__", 1)[-1]: v for k, v in estimator.best_params_.items()}
+    if isinstance(estimator, TunedPlattSVM):
+        return dict(estimator.best_params_)
     if isinstance(estimator, StackedClassifier):
         return best_params(estimator.meta_)
     if isinstance(estimator, Pipeline):
