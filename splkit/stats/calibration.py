@@ -2,11 +2,12 @@
 
 Binned curve with Wilson intervals, LOWESS-smoothed curve, calibration intercept and slope
 (logistic recalibration, Steyerberg's *Clinical Prediction Models*), the Hosmer–Lemeshow test
-[:cite:`hosmer1980`] and the Brier score.
+[hosmer1980] and the Brier score.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ import statsmodels.api as sm
 from numpy.typing import ArrayLike
 from scipy import stats
 from statsmodels.nonparametric.smoothers_lowess import lowess
+from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 
 from splkit.stats._checks import check_labels, check_level, check_scores
 from splkit.stats.thresholds import wilson_interval
@@ -63,7 +65,7 @@ def _bins(prob: np.ndarray, n_bins: int, strategy: str) -> np.ndarray:
     if strategy == "quantile":
         return quantile_groups(prob, n_bins)
     if strategy == "uniform":
-        idx = np.minimum((prob * n_bins).astype(int), n_bins - 1)
+        idx = np.searchsorted(np.arange(1, n_bins) / n_bins, prob, side="right")  # [k/n, (k+1)/n)
         _, groups = np.unique(idx, return_inverse=True)
         return groups
     raise ValueError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
@@ -138,7 +140,8 @@ def calibration_intercept_slope(y: ArrayLike, prob: ArrayLike) -> tuple[float, f
 
     Perfect calibration gives (0, 1); a slope below 1 means predictions too extreme (overfitting).
     Probabilities are clipped to [1e-8, 1 - 1e-8] before the logit.  Fitted with statsmodels GLM
-    (binomial, logit link).
+    (binomial, logit link).  When ``logit(p)`` separates the classes perfectly the slope is not
+    identified: it is returned as NaN with a warning (the intercept is still defined).
 
     References
     ----------
@@ -147,9 +150,19 @@ def calibration_intercept_slope(y: ArrayLike, prob: ArrayLike) -> tuple[float, f
     y = check_labels(y)
     prob = check_scores(prob, y.size, "prob", probability=True)
     lp = _logit(prob)
-    slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PerfectSeparationWarning)
+        slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
+    slope = float(slope_fit.params[1])
+    if any(issubclass(w.category, PerfectSeparationWarning) for w in caught):
+        warnings.warn(
+            "calibration slope undefined: the predictions separate the classes perfectly; returning NaN",
+            UserWarning,
+            stacklevel=2,
+        )
+        slope = float("nan")
     intercept_fit = sm.GLM(y, np.ones((y.size, 1)), family=sm.families.Binomial(), offset=lp).fit()
-    return float(intercept_fit.params[0]), float(slope_fit.params[1])
+    return float(intercept_fit.params[0]), slope
 
 
 def hosmer_lemeshow(y: ArrayLike, prob: ArrayLike, n_groups: int = 10) -> HLResult:

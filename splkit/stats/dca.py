@@ -4,7 +4,7 @@ At threshold probability ``pt`` a patient is treated (here: biopsied) when ``sco
 
     net benefit = TP / N - FP / N * pt / (1 - pt)
 
-[:cite:`vickers2006`].  "Treat all" has net benefit ``prevalence - (1 - prevalence) * pt / (1 - pt)``,
+[vickers2006].  "Treat all" has net benefit ``prevalence - (1 - prevalence) * pt / (1 - pt)``,
 "treat none" zero.  The net reduction in interventions per 100 patients is
 ``100 * (NB_model - NB_all) / (pt / (1 - pt))`` (Vickers et al. 2008) — the same quantity as
 ``dcurves``' ``net_intervention_avoided`` with ``nper=100``.

@@ -1,5 +1,5 @@
 """Reclassification: net reclassification improvement (NRI) and integrated discrimination
-improvement (IDI) of a new model over an old one [:cite:`pencina2008`].
+improvement (IDI) of a new model over an old one [pencina2008].
 
 Both take predicted probabilities of the two models for the same patients.  Confidence intervals
 are asymptotic normal (no bootstrap), with the standard errors named below.
@@ -46,10 +46,10 @@ def nri(
       [ck, 1]`` (a risk equal to a cut-off belongs to the higher category); "up" means a move to a
       higher category.
 
-    Standard errors (Pencina et al. 2008): the test statistic uses the paper's variance under the
-    null hypothesis, ``z = NRI / sqrt((p_up_e + p_down_e)/n_e + (p_up_ne + p_down_ne)/n_ne)``; the
-    confidence interval uses the unrestricted multinomial variance,
-    ``se² = (p_up_e + p_down_e - (p_up_e - p_down_e)²)/n_e + (same for non-events)/n_ne``.
+    Standard error (Pencina et al. 2008, with the unrestricted multinomial variance of each component):
+    ``se² = (p_up_e + p_down_e - (p_up_e - p_down_e)²)/n_e + (p_up_ne + p_down_ne - (p_up_ne - p_down_ne)²)/n_ne``;
+    ``z = NRI / se`` and the normal CI use it, as Harrell's ``Hmisc::improveProb`` does.  (Pencina's
+    McNemar-type test instead uses the variance under the null, without the squared terms.)
 
     Returns
     -------
@@ -82,8 +82,7 @@ def nri(
     nri_e, nri_n = ue - de, dn - un
     value = nri_e + nri_n
     se = float(np.sqrt((ue + de - (ue - de) ** 2) / ne_ + (un + dn - (un - dn) ** 2) / nn_))
-    se0 = float(np.sqrt((ue + de) / ne_ + (un + dn) / nn_))
-    z = value / se0 if se0 > 0 else 0.0
+    z = value / se if se > 0 else 0.0
     half = float(stats.norm.ppf(0.5 + level / 2)) * se
     return {
         "nri": value,
@@ -93,11 +92,11 @@ def nri(
         "low": value - half,
         "high": value + half,
         "z": z,
-        "p": float(2 * stats.norm.sf(abs(z))) if se0 > 0 else 1.0,
+        "p": float(2 * stats.norm.sf(abs(z))) if se > 0 else 1.0,
         **m,
         "type": "continuous" if cutoffs is None else "categorical",
         "cutoffs": None if cutoffs is None else [float(c) for c in cutoffs],
-        "ci_method": "Pencina 2008 asymptotic (unrestricted multinomial SE; z-test with null SE)",
+        "ci_method": "Pencina 2008 asymptotic normal (unrestricted multinomial SE)",
         "level": level,
     }
 

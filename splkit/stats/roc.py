@@ -2,8 +2,8 @@
 
 The DeLong variance is computed with the fast algorithm of Sun & Xu (2014), which needs only the
 mid-ranks of the scores within the cases, within the controls and in the pooled sample
-[:cite:`delong1988`, :cite:`sunxu2014`].  The bootstrap interval resamples cases and controls
-separately (stratified), as R's pROC does, and takes percentiles [:cite:`efron1993`].
+[delong1988, sunxu2014].  The bootstrap interval resamples cases and controls
+separately (stratified), as R's pROC does, and takes percentiles [efron1993].
 
 ``y`` is 0/1 with 1 = the positive class (malignant); a larger score means "more likely positive".
 Ties between a case and a control count one half, as in the Mann-Whitney statistic.

@@ -1,8 +1,8 @@
 """Operating points: the Youden threshold and the metrics of a dichotomised score, with CIs.
 
 A patient is called positive when ``score >= threshold``.  Proportions (accuracy, sensitivity,
-specificity, PPV, NPV) get Wilson score intervals [:cite:`wilson1927`]; F1, which is not a simple
-proportion, gets a stratified bootstrap percentile interval [:cite:`efron1993`].
+specificity, PPV, NPV) get Wilson score intervals [wilson1927]; F1, which is not a simple
+proportion, gets a stratified bootstrap percentile interval [efron1993].
 """
 
 from __future__ import annotations
