@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 from sklearn.metrics import roc_curve
+from statsmodels.stats.multitest import multipletests
 
 from splkit.stats._checks import check_labels, check_level, check_scores
 
@@ -264,7 +265,7 @@ def _pair_test(auc: np.ndarray, cov: np.ndarray, i: int, j: int) -> DeLongTest:
     return DeLongTest(float(auc[i]), float(auc[j]), diff, z, float(2.0 * stats.norm.sf(abs(z))), se)
 
 
-def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame:
+def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike], adjust: str | None = None) -> pd.DataFrame:
     """Paired DeLong p-values between every pair of scores.
 
     Parameters
@@ -273,13 +274,17 @@ def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame
         Labels.
     scores : mapping name -> array
         Scores of each model on the same patients, in the same order.
+    adjust : None or str
+        ``None`` (default): raw p-values.  Otherwise a ``method`` of
+        :func:`statsmodels.stats.multitest.multipletests` (e.g. ``"holm"``) applied to the
+        k(k-1)/2 pairwise tests.
 
     Returns
     -------
     DataFrame
         Symmetric matrix of two-sided p-values, index and columns in the order of ``scores``,
-        NaN on the diagonal.  The p-values are not adjusted for multiplicity: with k models there
-        are k(k-1)/2 tests (apply e.g. Holm's method if a family-wise claim is wanted).
+        NaN on the diagonal.  Unadjusted by default: with k models there are k(k-1)/2 tests, so a
+        family-wise claim needs ``adjust="holm"`` (or a similar correction).
     """
     y = check_labels(y)
     names = list(scores)
@@ -288,7 +293,10 @@ def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame
     mat = np.vstack([check_scores(scores[name], y.size, f"score {name!r}") for name in names])
     auc, cov = _fast_delong(y, mat)
     out = np.full((len(names), len(names)), np.nan)
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            out[i, j] = out[j, i] = _pair_test(auc, cov, i, j).p
+    upper = np.triu_indices(len(names), k=1)
+    pvals = np.array([_pair_test(auc, cov, i, j).p for i, j in zip(*upper, strict=True)])
+    if adjust is not None:
+        pvals = multipletests(pvals, method=adjust)[1]
+    out[upper] = pvals
+    out.T[upper] = pvals
     return pd.DataFrame(out, index=pd.Index(names, name="model"), columns=pd.Index(names, name="model"))
