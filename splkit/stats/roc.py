@@ -220,18 +220,19 @@ def bootstrap_auc(
     y = check_labels(y)
     level = check_level(level)
     score = check_scores(score, y.size)
-    auc, _ = _auc_only(y, score)
+    auc = _auc(y, score)
     reps = bootstrap_aucs(y, score, n_boot=n_boot, random_state=random_state)
     low, high = np.quantile(reps, [0.5 - level / 2.0, 0.5 + level / 2.0])
     var = float(np.var(reps, ddof=1)) if reps.size > 1 else float("nan")
     return AUCResult(auc, var, float(low), float(high), "bootstrap", level)
 
 
-def _auc_only(y: np.ndarray, score: np.ndarray) -> tuple[float, int]:
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann-Whitney AUC of one score (ties between a case and a control count one half)."""
     cases = y == 1
     ranks = stats.rankdata(np.concatenate([score[cases], score[~cases]]))
     m, n = int(cases.sum()), int((~cases).sum())
-    return float(_auc_from_ranks(ranks[:m], m, n)), m
+    return float(_auc_from_ranks(ranks[:m], m, n))
 
 
 def delong_test(y: ArrayLike, score_a: ArrayLike, score_b: ArrayLike) -> DeLongTest:
