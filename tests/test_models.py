@@ -277,3 +277,128 @@ def test_tuned_svm_chooses_what_gridsearchcv_chooses():
     proba = est.predict_proba(X)
     assert proba.shape == (60, 2) and np.allclose(proba.sum(axis=1), 1)
     assert roc_auc_score(y, proba[:, 1]) > 0.8
+
+
+# --- evaluation from the predictions table (splkit.models.evaluation) and its figures -------------
+
+
+def test_training_youden_threshold_is_applied_unchanged_to_validation(fitted):
+    from splkit.models import evaluation as ev
+
+    run_path, _ = fitted
+    table = predictions.load(run_path)
+    settings = fake_settings(run_path)
+    metrics = ev.evaluate_all(table, settings).set_index(["cohort", "model"])
+    train_thresholds = ev.youden_thresholds(table, "train")
+    for model, threshold in train_thresholds.items():
+        assert metrics.loc[("train", model), "threshold"] == threshold
+        assert metrics.loc[("validation", model), "threshold"] == threshold
+    own = ev.evaluate_all(table, settings, threshold_cohort=None, cohorts=["validation"]).set_index("model")
+    assert own["threshold"].to_dict() == ev.youden_thresholds(table, "validation")
+    perf = ev.performance_table(metrics.reset_index(), "validation")
+    assert list(perf.index) == ["Clinical", "Clinical-SVM", "Rad", "DTL", "DLR", "CDLR"]
+    assert perf.columns[:2].tolist() == ["AUC (95% CI, DeLong)", "AUC (95% CI, bootstrap)"]
+
+
+def test_delong_holm_and_reclassification(fitted):
+    from splkit.models import evaluation as ev
+
+    run_path, _ = fitted
+    table = predictions.load(run_path)
+    pairs = ev.delong_comparisons(table, "validation")
+    assert len(pairs) == 6 * 5 // 2
+    assert (pairs["p_holm"] >= pairs["p"] - 1e-15).all() and pairs["p_holm"].le(1).all()
+    raw, holm = ev.delong_matrices(table, "validation")
+    for row in pairs.itertuples():
+        assert raw.loc[row.model_a, row.model_b] == pytest.approx(row.p)
+        assert holm.loc[row.model_b, row.model_a] == pytest.approx(row.p_holm)
+    nri_idi = ev.reclassification(table, "validation", "CDLR")
+    assert sorted(nri_idi["old"]) == sorted(["Clinical", "Clinical-SVM", "Rad", "DTL", "DLR"])
+    assert nri_idi[["nri", "idi", "nri_p", "idi_p"]].notna().all().all()
+    avoided = ev.biopsies_table(table, "validation", [0.1, 0.3])
+    assert avoided.columns.tolist() == ["at 10%", "at 30%"]
+
+
+def test_record_evaluation_keys(fitted, tmp_path):
+    from splkit.models import evaluation as ev
+    from splkit.report import load_results
+
+    run_path, result = fitted
+    table = predictions.load(run_path)
+    metrics = ev.evaluate_all(table, fake_settings(run_path))
+    pairs = {"validation": ev.delong_comparisons(table, "validation")}
+    ev.record_evaluation(
+        tmp_path, metrics, pairs, ev.reclassification(table, "validation"), result.best_params
+    )
+    results = load_results(tmp_path)
+    cdlr = results["models"]["CDLR"]["validation"]
+    for key in (
+        "auc",
+        "auc_delong_low",
+        "auc_boot_high",
+        "threshold",
+        "sensitivity_low",
+        "f1_high",
+        "brier",
+        "cal_slope",
+        "hl_statistic",
+        "hl_df",
+        "hl_p",
+    ):
+        assert key in cdlr
+    assert results["models"]["Rad"]["best_params"] == {"C": 1.0, "gamma": "scale"}
+    assert 0 <= results["delong"]["validation"]["Rad_vs_CDLR"] <= 1
+    assert len(results["models"]["nri_idi"]) == 5
+
+
+def test_cohort_scores_names_the_missing_patient(fitted):
+    from splkit.models import evaluation as ev
+
+    run_path, _ = fitted
+    table = predictions.load(run_path)
+    gap = table.drop(table.index[(table.model == "Rad") & (table.patient == "P0040")])
+    with pytest.raises(ValueError, match="'Rad' has no score for patient P0040"):
+        ev.cohort_scores(gap, "validation")
+
+
+def test_figures_have_titles_and_axis_titles(fitted):
+    from splkit import evaluation_plots as ep
+    from splkit import stats
+    from splkit.models import evaluation as ev
+
+    run_path, _ = fitted
+    table = predictions.load(run_path)
+    wide = ev.cohort_scores(table, "validation")
+    raw, holm = ev.delong_matrices(table, "validation")
+    curves = stats.decision_curves(wide["label"], {m: wide[m] for m in wide.columns[1:]}, [0.1, 0.2, 0.5])
+    figures = {
+        "roc": ep.roc_figure(wide, "ROC"),
+        "calibration": ep.calibration_figure(wide, "Calibration", n_bins=4),
+        "dca": ep.decision_curve_figure(curves, "DCA"),
+        "delong": ep.delong_heatmap(raw, "DeLong", holm),
+    }
+    for name, fig in figures.items():
+        assert fig.layout.title.text, name
+        assert fig.layout.yaxis.title.text, name
+    assert figures["roc"].layout.xaxis.title.text.startswith("1 − specificity")
+    assert len(figures["roc"].data) == 1 + 6  # chance line + one curve per model
+    assert {t.name for t in figures["dca"].data} >= {"Treat all", "Treat none", "CDLR"}
+    assert figures["calibration"].layout.xaxis4.title.text == "Predicted probability"
+
+
+def test_nested_selection_with_the_project_selection_pipeline(tmp_path):
+    """With splkit.selection (notebook 03's chain), OOF scores refit the selection in every fold."""
+    pytest.importorskip("splkit.selection")
+    run_path = make_fake_run(tmp_path / "nested", n_train=60, n_val=14)
+    settings = load_profile(
+        "smoke",
+        overrides={
+            "models": {"cv_folds": 3, "svm_C": [1.0], "svm_gamma": ["scale"]},
+            "selection": {"lasso_cv_folds": 3, "lasso_n_alphas": 10},
+        },
+        run_dir=run_path,
+    )
+    result = models.fit_models(settings, run_path, n_jobs=1, save=False, progress=False)
+    table = result.predictions
+    assert set(table["model"]) == {"Rad", "DTL", "DLR", "CDLR", "Clinical-SVM"}
+    assert table["score"].between(0, 1).all()

@@ -21,15 +21,6 @@ from splkit.report import record
 COHORT_LABELS = {"train": "Training", "validation": "Validation", "external": "External"}
 #: Reading order of the models in every table and figure (others follow alphabetically).
 MODEL_ORDER = ("Clinical", "Clinical-SVM", "Rad", "DTL", "DLR", "CDLR", "CDLR (in-sample stacking)")
-METRICS = ("accuracy", "sensitivity", "specificity", "ppv", "npv", "f1")
-METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "sensitivity": "Sensitivity",
-    "specificity": "Specificity",
-    "ppv": "PPV",
-    "npv": "NPV",
-    "f1": "F1",
-}
 
 
 def model_order(names: Sequence[str]) -> list[str]:
@@ -110,32 +101,21 @@ def evaluate_all(
 
 
 def format_ci(estimate: float, low: float, high: float, digits: int = 3) -> str:
-    if estimate is None or not np.isfinite(estimate):
-        return "—"
-    if low is None or not np.isfinite(low):
-        return f"{estimate:.{digits}f}"
-    return f"{estimate:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+    """``"0.826 (0.722–0.930)"`` (:func:`splkit.stats.summary.format_ci`)."""
+    return stats.summary.format_ci(estimate, low, high, digits)
 
 
-def performance_table(metrics: pd.DataFrame, cohort: str, level: float = 0.95) -> pd.DataFrame:
-    """The paper-style table of one cohort: AUC with both CIs and the threshold metrics with CIs."""
-    pct = f"{100 * level:g} % CI"
+def performance_table(metrics: pd.DataFrame, cohort: str) -> pd.DataFrame:
+    """The paper-style table of one cohort: AUC with the DeLong and the bootstrap CI, then the
+    threshold metrics with CIs (:func:`splkit.stats.summary.performance_table`)."""
     rows = metrics[metrics["cohort"] == cohort].set_index("model")
-    out = pd.DataFrame(index=pd.Index(model_order(list(rows.index)), name="Model"))
-    r = rows.loc[out.index]
-    out[f"AUC ({pct}, DeLong)"] = [
-        format_ci(a, lo, hi) for a, lo, hi in zip(r.auc, r.auc_delong_low, r.auc_delong_high, strict=True)
-    ]
-    out[f"AUC {pct} (bootstrap)"] = [
-        f"{lo:.3f}–{hi:.3f}" for lo, hi in zip(r.auc_boot_low, r.auc_boot_high, strict=True)
-    ]
-    out["Threshold"] = [f"{t:.3f}" for t in r.threshold]
-    for metric in METRICS:
-        out[METRIC_LABELS[metric]] = [
-            format_ci(e, lo, hi)
-            for e, lo, hi in zip(r[metric], r[f"{metric}_low"], r[f"{metric}_high"], strict=True)
-        ]
-    return out
+    results = {m: rows.loc[m].to_dict() for m in model_order(list(rows.index))}
+    table = stats.summary.performance_table(results, auc_ci="delong")
+    boot = stats.summary.performance_table(results, auc_ci="boot")
+    auc = table.columns[0]
+    table = table.rename(columns={auc: auc.replace("CI)", "CI, DeLong)")})
+    table.insert(1, auc.replace("CI)", "CI, bootstrap)"), boot[auc])
+    return table
 
 
 def calibration_table(metrics: pd.DataFrame, cohort: str) -> pd.DataFrame:
@@ -189,16 +169,10 @@ def delong_matrices(
     table: pd.DataFrame, cohort: str, models: Sequence[str] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Raw and Holm-adjusted DeLong p-value matrices (symmetric, NaN diagonal)."""
-    pairs = delong_comparisons(table, cohort, models)
-    names = (
-        model_order(list(set(pairs["model_a"]) | set(pairs["model_b"]))) if models is None else list(models)
-    )
-    raw = pd.DataFrame(np.nan, index=pd.Index(names, name="model"), columns=pd.Index(names, name="model"))
-    holm = raw.copy()
-    for row in pairs.itertuples():
-        raw.loc[row.model_a, row.model_b] = raw.loc[row.model_b, row.model_a] = row.p
-        holm.loc[row.model_a, row.model_b] = holm.loc[row.model_b, row.model_a] = row.p_holm
-    return raw, holm
+    wide = cohort_scores(table, cohort, models)
+    y = wide["label"].to_numpy()
+    scores = {m: wide[m].to_numpy() for m in wide.columns[1:]}
+    return stats.delong_matrix(y, scores), stats.delong_matrix(y, scores, adjust="holm")
 
 
 def reclassification(

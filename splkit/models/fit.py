@@ -33,7 +33,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from splkit import predictions as predictions_table
 from splkit.config import Settings
@@ -73,10 +73,13 @@ SelectorFactory = Callable[[Settings, str], BaseEstimator]
 
 
 def default_selector(settings: Settings, source: str) -> BaseEstimator:
-    """The selection pipeline of notebooks 03/04 (z-score → Mann–Whitney → Spearman → LASSO), unfitted."""
-    from splkit import selection
+    """The selection pipeline of notebooks 03/04 (z-score → Mann–Whitney → Spearman → LASSO), unfitted.
 
-    return selection.selection_pipeline(settings)
+    Both sources use the profile's ``selection`` section (the DTL features go through the same chain).
+    """
+    from splkit.selection import build_selection_pipeline
+
+    return build_selection_pipeline(settings)
 
 
 @dataclass
