@@ -8,7 +8,7 @@ clinical variables through known, overlapping distributions.
 Generative model (per patient ``i``; every random draw uses generators spawned from
 ``numpy.random.SeedSequence(seed, spawn_key=(i,))``, so a patient does not depend on ``n``)
 ------------------------------------------------------------------------------------------------------
-1. **Label and latents** (:mod:`.clinical`).  ``y ~ Bernoulli(0.6)`` (1 = malignant).  A shared latent
+1. **Label and latents** (:mod:`.clinical`).  ``y ~ Bernoulli(0.58)`` (1 = malignant).  A shared latent
    ``eta`` and two modality latents with separate noise,
    ``t_img = 1.5 y + 0.5 eta + 0.87 e_img`` and ``t_clin = 1.2 y + 0.5 eta + 0.87 e_clin``
    (all ``e`` standard normal): imaging and clinical data are partly independent, so fusing them can

@@ -53,17 +53,43 @@ def _profile(rng: np.random.Generator, n: int, base: float, undulation: float, t
     return (base + tilt * x + undulation * wave).astype(np.float32)
 
 
-def _stamp_segments(coh, segments, amplitude, probe, inside, step_mm: float = 0.05) -> None:
-    """Add coherent reflectors along line segments (physical mm) where ``inside`` (polar grid) holds."""
+class Reflectors:
+    """Specular reflectors collected as (depth in mm, scan line, amplitude) triples."""
+
+    def __init__(self) -> None:
+        self.depth: list[np.ndarray] = []
+        self.line: list[np.ndarray] = []
+        self.amp: list[np.ndarray] = []
+
+    def add(self, depth_mm, line, amplitude) -> None:
+        depth_mm, line, amplitude = np.broadcast_arrays(
+            np.asarray(depth_mm, np.float64), np.asarray(line, np.int64), np.asarray(amplitude, np.float64)
+        )
+        self.depth.append(depth_mm.ravel())
+        self.line.append(line.ravel())
+        self.amp.append(amplitude.ravel())
+
+    def rf(self, probe: bmode.Probe, gain: np.ndarray) -> np.ndarray:
+        """Axial RF of all reflectors, each scaled by the round-trip attenuation ``gain`` at its depth."""
+        if not self.depth:
+            return np.zeros((probe.n_samples, probe.n_lines), np.float32)
+        depth, line, amp = (np.concatenate(v) for v in (self.depth, self.line, self.amp))
+        row = np.clip(np.round(depth / probe.dr_mm).astype(int), 0, probe.n_samples - 1)
+        ok = (line >= 0) & (line < probe.n_lines)
+        amp = amp[ok] * gain[row[ok], line[ok]]
+        return bmode.coherent_rf(depth[ok], line[ok], amp, probe)
+
+
+def _stamp_segments(refl: Reflectors, segments, amplitude, probe, inside, step_mm: float = 0.1) -> None:
+    """Add reflectors along line segments (physical mm) where ``inside`` (polar grid) holds."""
     for a, b in segments:
         n = max(int(np.linalg.norm(b - a) / step_mm), 2)
         pts = a[None, :] + np.linspace(0, 1, n)[:, None] * (b - a)[None, :]
         i, j = probe.to_polar_index(pts[:, 0], pts[:, 1])
-        i, j = np.round(i).astype(int), np.round(j).astype(int)
-        ok = (i >= 0) & (i < coh.shape[0]) & (j >= 0) & (j < coh.shape[1])
-        i, j = i[ok], j[ok]
-        keep = inside[i, j]
-        np.add.at(coh, (i[keep], j[keep]), amplitude / 4.0)
+        ii, jj = np.round(i).astype(int), np.round(j).astype(int)
+        ok = (ii >= 0) & (ii < inside.shape[0]) & (jj >= 0) & (jj < inside.shape[1])
+        ok[ok] = inside[ii[ok], jj[ok]]
+        refl.add(i[ok] * probe.dr_mm, jj[ok], amplitude / 2.0)
 
 
 def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rendered:
@@ -74,8 +100,7 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     amp = np.zeros((n, m), np.float32)
     dens = np.ones((n, m), np.float32)
     alpha = np.zeros((n, m), np.float32)
-    coh = np.zeros((n, m), np.float32)
-    line_sample = lambda d: np.clip(np.round(d / probe.dr_mm).astype(int), 0, n - 1)  # noqa: E731
+    refl = Reflectors()
     cols = np.arange(m)
 
     # --- chest wall: skin, subcutaneous fat, muscle (fibrillar), parietal pleura ----------------
@@ -97,15 +122,14 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     amp[in_muscle] = (0.75 + 1.6 * np.clip(fibres, 0, None))[in_muscle]
     alpha[in_muscle] = 1.0
     for boundary, strength in ((skin, 4.0), (fat, 5.0), (muscle, 3.0)):
-        coh[line_sample(boundary), cols] += strength * rng.uniform(0.6, 1.0, m)
+        refl.add(boundary, cols, strength * rng.uniform(0.6, 1.0, m))
 
     # --- effusion (anechoic layer between the pleurae) and the lung surface ---------------------
     lesion_theta = rng.uniform(-0.45, 0.45) * probe.half_angle
     surface = pleura + 1.0
     if ph.effusion:
-        width = rng.uniform(0.3, 0.9) * probe.half_angle
-        centre = lesion_theta + rng.uniform(-0.3, 0.3) * width
-        thickness = rng.uniform(3.0, 15.0) * np.clip(1 - ((angles - centre) / width) ** 2, 0, None) ** 0.5
+        ramp = np.linspace(-1.0, 1.0, m) * rng.choice([-1.0, 1.0]) * rng.uniform(0.3, 0.9)
+        thickness = rng.uniform(3.0, 14.0) * np.clip(0.55 + ramp, 0.12, 1.0)
         surface = surface + thickness.astype(np.float32)
         fluid = (depth >= pleura + 0.8) & (depth < surface)
         amp[fluid], dens[fluid], alpha[fluid] = 0.05, 0.02, 0.02
@@ -124,9 +148,9 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
 
     # aerated lung below the surface: no tissue detail, a faint reverberation haze
     lung = (depth >= surface) & ~lesion
-    haze = 0.1 * np.exp(-(depth - surface) / 40.0)
+    haze = 0.12 * np.exp(-(depth - surface) / 20.0) + 0.02
     amp[lung] = np.broadcast_to(haze, (n, m))[lung]
-    dens[lung], alpha[lung] = 0.5, 0.0
+    dens[lung], alpha[lung] = 0.5, probe.tgc_db_cm_mhz
 
     # lesion texture: lognormal amplitude field, tissue attenuation
     field = smooth_field(rng, (n, m), (ph.texture_mm / probe.dr_mm, ph.texture_mm / 0.4))
@@ -163,11 +187,11 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
             if point is not None:
                 p = np.array([x_rf[point], z_rf[point]])
                 segments.append((p, p + rng.normal(0, 0.4, 2)))
-        _stamp_segments(coh, segments, rng.uniform(6.0, 10.0), probe, lesion)
+        _stamp_segments(refl, segments, rng.uniform(6.0, 10.0), probe, lesion)
 
     # --- pleural line, A-lines, deep lesion/air interface --------------------------------------
     has_lesion = lesion.any(axis=0)
-    pleural_amp = np.full(m, 22.0, np.float32) * rng.uniform(0.8, 1.0, m).astype(np.float32)
+    pleural_amp = np.full(m, 30.0, np.float32) * rng.uniform(0.8, 1.0, m).astype(np.float32)
     pleural_amp[has_lesion] *= 0.45  # no air behind a consolidated segment: weaker reflection
     if ph.pleural_interruption and has_lesion.any():
         idx = np.flatnonzero(has_lesion)
@@ -175,30 +199,37 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
         start = idx[0] + int(rng.integers(0, max(len(idx) - length, 0) + 1))
         pleural_amp[start : start + length] *= 0.08
     for k in (0, 1):
-        coh[line_sample(pleura + 0.3 * k), cols] += pleural_amp
+        refl.add(pleura + 0.3 * k, cols, pleural_amp)
     surface_amp = np.where(has_lesion, 0.0, 12.0 if ph.effusion else 0.0) * rng.uniform(0.7, 1.0, m)
-    coh[line_sample(surface), cols] += surface_amp.astype(np.float32)
-    a_decay, a_start = rng.uniform(0.45, 0.7), rng.uniform(9.0, 15.0)
-    air = pleura + 1.0  # reverberation between the probe and the air-filled lung surface
+    refl.add(surface, cols, surface_amp)
+    a_decay, a_start = rng.uniform(0.45, 0.7), rng.uniform(6.0, 11.0)
+    # reverberation between the probe face and the air-filled lung surface (which is smooth)
+    air = ndimage.gaussian_filter1d(pleura + 1.0, sigma=m / 10, mode="nearest")
     for k in range(2, 12):
         a_depth = k * air
         visible = ~has_lesion & (surface - air < 1.0) & (a_depth < probe.depth_mm - 1)
-        coh[line_sample(a_depth[visible]), cols[visible]] += a_start * a_decay ** (k - 2)
+        for tail in range(3):  # each reverberation is a little longer than the pulse
+            amp_k = a_start * a_decay ** (k - 2) * (1.0, 0.6, 0.3)[tail]
+            refl.add(a_depth[visible] + 0.35 * tail, cols[visible], amp_k)
     deepest = np.where(has_lesion, n - 1 - np.argmax(lesion[::-1], axis=0), -1)
     deep_ok = has_lesion & (deepest < n - 2)
     interface = rng.uniform(6.0, 12.0) * (1.0 + 0.6 * (ph.shred_mm > 0.8))
-    coh[deepest[deep_ok] + 1, cols[deep_ok]] += interface * rng.uniform(0.3, 1.0, deep_ok.sum())
+    refl.add(
+        (deepest[deep_ok] + 1) * probe.dr_mm, cols[deep_ok], interface * rng.uniform(0.3, 1.0, deep_ok.sum())
+    )
 
     # --- rib with acoustic shadow, at one edge of the sector, away from the lesion --------------
     if rng.random() < 0.45:
         side = -np.sign(lesion_theta) if lesion_theta != 0 else 1.0
         theta_r = side * probe.half_angle * rng.uniform(0.7, 0.95)
-        top = float(np.interp((theta_r + probe.half_angle) / probe.dtheta, cols, pleura)) - rng.uniform(3, 7)
+        at = (theta_r + probe.half_angle) / probe.dtheta
+        top = float(np.interp(at, cols, pleura)) - rng.uniform(3, 6)
+        top = max(top, float(np.interp(at, cols, fat)) + 1.5)
         half_w = rng.uniform(5.0, 8.0) / (probe.radius_mm + top)
-        in_rib_cols = np.abs(angles - theta_r) < half_w
+        in_rib_cols = (np.abs(angles - theta_r) < half_w) & ~has_lesion  # never shadow the lesion
         cortex = top + 1.5 * ((angles - theta_r) / half_w) ** 2
         rib_cols = cols[in_rib_cols]
-        coh[line_sample(cortex[in_rib_cols]), rib_cols] += 16.0
+        refl.add(cortex[in_rib_cols], rib_cols, 16.0)
         below = depth > cortex[None, :] + 0.4
         shadow = below & in_rib_cols[None, :]
         alpha[shadow] = 60.0
@@ -207,12 +238,12 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     density = np.clip(dens, 1e-3, 1.0)
     occupied = rng.random((n, m), dtype=np.float32) < density
     scatter = np.where(occupied, rng.standard_normal((n, m), dtype=np.float32) * amp / np.sqrt(density), 0)
-    scatter = (scatter + coh).astype(np.float32) * bmode.attenuation_gain(alpha, probe)
-    rf = bmode.rf_from_scatterers(scatter, probe)
-    rf += rng.normal(0.0, 0.004, rf.shape).astype(np.float32)  # electronic noise before TGC
+    gain = bmode.attenuation_gain(alpha, probe)
+    rf = bmode.rf_from_scatterers((scatter * gain).astype(np.float32), probe, coherent=refl.rf(probe, gain))
+    rf += rng.normal(0.0, 0.006, rf.shape).astype(np.float32)  # electronic noise before TGC
     gain_db, slope = rng.normal(0.0, 2.0), rng.normal(0.0, 0.06)
     rf *= bmode.tgc_gain(probe, extra_db=gain_db, slope_error=slope)
-    polar = bmode.log_compress(bmode.envelope(rf), reference=55.0, dynamic_range_db=probe.dynamic_range_db)
+    polar = bmode.log_compress(bmode.envelope(rf), reference=75.0, dynamic_range_db=probe.dynamic_range_db)
     image = np.round(bmode.scan_convert(polar, probe)).astype(np.uint8)
 
     # --- the exact lesion region on the display grid -------------------------------------------

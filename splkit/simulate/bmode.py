@@ -171,9 +171,49 @@ class Probe:
         return (kernel / np.sqrt(np.sum(kernel**2))).astype(np.float32)
 
 
-def rf_from_scatterers(scatter: np.ndarray, probe: Probe) -> np.ndarray:
-    """Convolve a scattering function on the polar grid with the pulse-echo PSF (separable)."""
+def axial_pulse(offset_mm: np.ndarray, probe: Probe) -> np.ndarray:
+    """The (continuous) axial pulse of :attr:`Probe.axial_kernel` evaluated at ``offset_mm``."""
+    sigma = probe.axial_fwhm_mm / (2.0 * np.sqrt(2.0 * np.log(2.0)))
+    half = int(np.ceil(3.0 * sigma / probe.dr_mm))
+    r = np.arange(-half, half + 1) * probe.dr_mm
+    norm = np.sqrt(
+        np.sum((np.exp(-0.5 * (r / sigma) ** 2) * np.cos(4.0 * np.pi * r / probe.wavelength_mm)) ** 2)
+    )
+    pulse = np.exp(-0.5 * (offset_mm / sigma) ** 2) * np.cos(4.0 * np.pi * offset_mm / probe.wavelength_mm)
+    return pulse / norm
+
+
+def coherent_rf(depth_mm: np.ndarray, line: np.ndarray, amplitude: np.ndarray, probe: Probe) -> np.ndarray:
+    """Axial RF echoes of specular point reflectors at exact (sub-sample) depths on given lines.
+
+    Placing each reflector at its true depth keeps the carrier phase continuous along a smooth
+    interface; rounding depths to samples would make neighbouring lines interfere destructively.
+    """
+    n, m = probe.n_samples, probe.n_lines
+    out = np.zeros(n * m, np.float64)
+    if len(depth_mm) == 0:
+        return out.reshape(n, m).astype(np.float32)
+    half = (len(probe.axial_kernel) - 1) // 2
+    pos = np.asarray(depth_mm, np.float64) / probe.dr_mm
+    idx = np.floor(pos).astype(np.int64)[:, None] + np.arange(-half, half + 2)[None, :]
+    values = np.asarray(amplitude, np.float64)[:, None] * axial_pulse(
+        (idx - pos[:, None]) * probe.dr_mm, probe
+    )
+    lines = np.broadcast_to(np.asarray(line, np.int64)[:, None], idx.shape)
+    ok = (idx >= 0) & (idx < n) & (lines >= 0) & (lines < m)
+    out += np.bincount((idx * m + lines)[ok], weights=values[ok], minlength=n * m)
+    return out.reshape(n, m).astype(np.float32)
+
+
+def rf_from_scatterers(scatter: np.ndarray, probe: Probe, coherent: np.ndarray | None = None) -> np.ndarray:
+    """Convolve a scattering function on the polar grid with the pulse-echo PSF (separable).
+
+    ``coherent`` is an optional axial RF of specular reflectors (:func:`coherent_rf`), added before the
+    lateral (beam) convolution.
+    """
     rf = ndimage.convolve1d(scatter, probe.axial_kernel, axis=0, mode="constant")
+    if coherent is not None:
+        rf = rf + coherent
     return ndimage.convolve1d(rf, probe.lateral_kernel, axis=1, mode="nearest")
 
 

@@ -1,6 +1,6 @@
 """Latent severities and the clinical table of the simulated cohort.
 
-Each patient has a label ``y`` (1 = malignant, share ~60 %, as in SPL biopsy cohorts: 52-63 %) and a
+Each patient has a label ``y`` (1 = malignant, share 58 %, as in SPL biopsy cohorts: 52-63 %) and a
 shared latent severity ``eta``.  Two modality latents carry the label with *separate* noise:
 
     t_img  = DELTA_IMG  * y + RHO * eta + sqrt(1 - RHO^2) * e_img
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-MALIGNANT_SHARE = 0.6
+MALIGNANT_SHARE = 0.58
 DELTA_IMG = 1.5
 DELTA_CLIN = 1.2
 RHO = 0.5
