@@ -15,7 +15,13 @@ import numpy as np
 from scipy import ndimage
 
 from splkit.simulate import bmode
-from splkit.simulate.lesion import Phenotype, bronchogram_segments, fill_polygon, random_point_inside
+from splkit.simulate.lesion import (
+    Phenotype,
+    bronchogram_segments,
+    fill_polygon,
+    max_pairwise_distance,
+    random_point_inside,
+)
 
 
 @dataclass
@@ -114,13 +120,16 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     in_muscle = (depth >= fat) & (depth < pleura)
     amp[in_skin], alpha[in_skin] = 1.5, 1.0
     amp[in_fat], dens[in_fat], alpha[in_fat] = 0.35, 0.3, 0.6
-    lateral_mm = angles[None, :] * (probe.radius_mm + depth)
+    wall = int(np.ceil(pleura.max() / probe.dr_mm)) + 1  # rows of the chest wall
+    wall_depth = depth[:wall]
+    lateral_mm = angles[None, :] * (probe.radius_mm + wall_depth)
     period = rng.uniform(1.0, 1.8)
-    phase = 2 * np.pi * (depth + rng.uniform(-0.08, 0.08) * lateral_mm) / period
-    phase = phase + 1.5 * smooth_field(rng, (n, m), (60, 30))
-    fibres = np.maximum(np.cos(phase), 0) ** 6 * (0.6 + 0.6 * smooth_field(rng, (n, m), (20, 12)))
-    amp[in_muscle] = (0.75 + 1.6 * np.clip(fibres, 0, None))[in_muscle]
-    alpha[in_muscle] = 1.0
+    phase = 2 * np.pi * (wall_depth + rng.uniform(-0.08, 0.08) * lateral_mm) / period
+    phase = phase + 1.5 * smooth_field(rng, (wall, m), (60, 30))
+    fibres = np.maximum(np.cos(phase), 0) ** 6 * (0.6 + 0.6 * smooth_field(rng, (wall, m), (20, 12)))
+    in_muscle = in_muscle[:wall]
+    amp[:wall][in_muscle] = (0.75 + 1.6 * np.clip(fibres, 0, None))[in_muscle]
+    alpha[:wall][in_muscle] = 1.0
     for boundary, strength in ((skin, 4.0), (fat, 5.0), (muscle, 3.0)):
         refl.add(boundary, cols, strength * rng.uniform(0.6, 1.0, m))
 
@@ -152,14 +161,18 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     amp[lung] = np.broadcast_to(haze, (n, m))[lung]
     dens[lung], alpha[lung] = 0.5, probe.tgc_db_cm_mhz
 
-    # lesion texture: lognormal amplitude field, tissue attenuation
-    field = smooth_field(rng, (n, m), (ph.texture_mm / probe.dr_mm, ph.texture_mm / 0.4))
+    # lesion texture: lognormal amplitude field, tissue attenuation (computed in the lesion's box)
+    rows_any, cols_any = np.flatnonzero(lesion.any(axis=1)), np.flatnonzero(lesion.any(axis=0))
+    box = (slice(rows_any[0], rows_any[-1] + 1), slice(cols_any[0], cols_any[-1] + 1))
+    inside = lesion[box]
+    field = smooth_field(rng, inside.shape, (ph.texture_mm / probe.dr_mm, ph.texture_mm / 0.4))
     texture = ph.echogenicity * np.exp(ph.heterogeneity * field - ph.heterogeneity**2 / 2)
-    amp[lesion], alpha[lesion], dens[lesion] = texture[lesion], 0.6, 1.0
-    x_rf, z_rf = probe.polar_xz
+    amp[box][inside], alpha[box][inside], dens[box][inside] = texture[inside], 0.6, 1.0
+    x_rf, z_rf = (v[box] for v in np.broadcast_arrays(*probe.polar_xz))
     if ph.necrosis:
+        core = ndimage.binary_erosion(np.pad(inside, 1), iterations=8)[1:-1, 1:-1]
         for _ in range(int(rng.integers(1, 3))):
-            point = random_point_inside(lesion, rng, margin=int(3.0 / probe.dr_mm))
+            point = random_point_inside(inside, rng, margin=int(3.0 / probe.dr_mm))
             if point is None:
                 break
             cx, cz = x_rf[point], z_rf[point]
@@ -170,24 +183,23 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
                 + 0.25 * np.sin(3 * ang + rng.uniform(0, 6.3))
                 + 0.15 * np.sin(5 * ang + rng.uniform(0, 6.3))
             )
-            necro = lesion & (np.hypot(x_rf - cx, z_rf - cz) < rad * wobble)
-            necro = ndimage.binary_erosion(lesion, iterations=8) & necro
-            amp[necro], dens[necro], alpha[necro] = 0.06, 0.05, 0.05
+            necro = core & (np.hypot(x_rf - cx, z_rf - cz) < rad * wobble)
+            amp[box][necro], dens[box][necro], alpha[box][necro] = 0.06, 0.05, 0.05
     if ph.air_bronchogram:
         segments = []
         for _ in range(int(rng.integers(1, 3))):
-            point = random_point_inside(lesion, rng, margin=int(4.0 / probe.dr_mm))
+            point = random_point_inside(inside, rng, margin=int(4.0 / probe.dr_mm))
             if point is None:
                 break
             start = np.array([x_rf[point], z_rf[point]])
             direction = np.arctan2(-normal[1], -normal[0]) + rng.normal(0, 0.5)  # towards the pleura
-            segments += bronchogram_segments(start, direction, rng.uniform(4.0, 10.0), rng)
+            segments += bronchogram_segments(start, direction, rng.uniform(6.0, 14.0), rng)
         for _ in range(int(rng.integers(3, 14))):  # bronchi cut across: bright dots
-            point = random_point_inside(lesion, rng)
+            point = random_point_inside(inside, rng)
             if point is not None:
                 p = np.array([x_rf[point], z_rf[point]])
                 segments.append((p, p + rng.normal(0, 0.4, 2)))
-        _stamp_segments(refl, segments, rng.uniform(6.0, 10.0), probe, lesion)
+        _stamp_segments(refl, segments, rng.uniform(8.0, 14.0), probe, lesion)
 
     # --- pleural line, A-lines, deep lesion/air interface --------------------------------------
     has_lesion = lesion.any(axis=0)
@@ -269,9 +281,4 @@ def _largest_component(mask: np.ndarray) -> np.ndarray:
 def _max_extent(mask: np.ndarray, pixel_mm: float) -> float:
     """Largest distance between two boundary pixels (maximum diameter, mm)."""
     edge = mask & ~ndimage.binary_erosion(mask)
-    pts = np.argwhere(edge)
-    if len(pts) < 2:
-        return float(len(pts)) * pixel_mm
-    pts = pts[:: max(len(pts) // 400, 1)].astype(np.float32)
-    d = np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1))
-    return float(d.max() * pixel_mm)
+    return max_pairwise_distance(np.argwhere(edge).astype(np.float64)) * pixel_mm

@@ -224,8 +224,8 @@ def envelope(rf: np.ndarray) -> np.ndarray:
 
 def attenuation_gain(atten_db_cm_mhz: np.ndarray, probe: Probe) -> np.ndarray:
     """Round-trip amplitude factor from the depth integral of the local attenuation coefficient."""
-    path_db = 2.0 * np.cumsum(atten_db_cm_mhz, axis=0) * (probe.dr_mm / 10.0) * probe.f0_mhz
-    return np.power(10.0, -path_db / 20.0).astype(np.float32)
+    nepers_per_unit = np.float32(2.0 * (probe.dr_mm / 10.0) * probe.f0_mhz * np.log(10.0) / 20.0)
+    return np.exp(-nepers_per_unit * np.cumsum(atten_db_cm_mhz, axis=0, dtype=np.float32))
 
 
 def tgc_gain(probe: Probe, extra_db: float = 0.0, slope_error: float = 0.0) -> np.ndarray:

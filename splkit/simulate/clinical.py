@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MALIGNANT_SHARE = 0.58
-DELTA_IMG = 1.5
+DELTA_IMG = 1.8
 DELTA_CLIN = 1.2
 RHO = 0.5
 

@@ -89,8 +89,10 @@ def simulate_patient(
     return patient.row, scene.image, mask1, mask2
 
 
-def _write_png(path: Path, array: np.ndarray) -> None:
-    Image.fromarray(array, mode="L").save(path, format="PNG", compress_level=6)
+def _write_png(path: Path, array: np.ndarray, compress_level: int = 6) -> None:
+    Image.fromarray(np.ascontiguousarray(array, dtype=np.uint8)).save(
+        path, format="PNG", compress_level=compress_level
+    )
 
 
 def _work(task: tuple[int, int, bool, str, bool]) -> dict:
@@ -104,7 +106,7 @@ def _work(task: tuple[int, int, bool, str, bool]) -> dict:
 
         write_us_dicom(folder / "images" / f"{pid}.dcm", image, PROBE.pixel_mm, pid, seed, index)
     else:
-        _write_png(folder / "images" / f"{pid}.png", image)
+        _write_png(folder / "images" / f"{pid}.png", image, compress_level=1)  # speckle barely compresses
     _write_png(folder / "masks" / f"{pid}.png", mask1.astype(np.uint8) * 255)
     if mask2 is not None:
         _write_png(folder / "masks_reader2" / f"{pid}.png", mask2.astype(np.uint8) * 255)

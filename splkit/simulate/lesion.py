@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageDraw
 from scipy import ndimage
+from scipy.spatial import ConvexHull, QhullError
 from skimage import measure
 
 SHAPES = ("round", "lobulated", "spiculated", "wedge", "irregular")
@@ -46,11 +47,7 @@ class Phenotype:
     @property
     def size_mm(self) -> float:
         """Maximum diameter of the part of the outline below the lung surface (what is measured)."""
-        pts = self.outline[self.outline[:, 1] > 0.3]
-        if len(pts) < 2:
-            return 0.0
-        pts = pts[:: max(len(pts) // 240, 1)]
-        return float(np.sqrt(((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1)).max())
+        return max_pairwise_distance(self.outline[self.outline[:, 1] > 0.3])
 
 
 def sample_phenotype(t: float, rng: np.random.Generator) -> Phenotype:
@@ -67,7 +64,7 @@ def sample_phenotype(t: float, rng: np.random.Generator) -> Phenotype:
         shape = str(rng.choice(SHAPES[:3], p=weights / weights.sum()))
     else:
         shape = "wedge" if rng.random() < 0.55 else "irregular"
-    diameter = float(np.clip(np.exp(rng.normal(np.log(24.0) + 0.17 * t, 0.33)), 9.0, 75.0))
+    diameter = float(np.clip(np.exp(rng.normal(np.log(28.0) + 0.17 * t, 0.33)), 9.0, 75.0))
     ph = Phenotype(
         shape=shape,
         diameter_mm=diameter,
@@ -86,6 +83,17 @@ def sample_phenotype(t: float, rng: np.random.Generator) -> Phenotype:
     )
     ph.outline = lesion_outline(ph, rng)
     return ph
+
+
+def max_pairwise_distance(points: np.ndarray) -> float:
+    """Largest distance between two of ``points`` (n, 2): the maximum (Feret) diameter."""
+    if len(points) < 2:
+        return 0.0
+    try:
+        points = points[ConvexHull(points).vertices]
+    except QhullError:  # collinear or too few points: the brute force below is exact anyway
+        pass
+    return float(np.sqrt(((points[:, None, :] - points[None, :, :]) ** 2).sum(-1)).max())
 
 
 def periodic_noise(rng: np.random.Generator, n: int, kmin: int, kmax: int, beta: float = 1.0) -> np.ndarray:
@@ -162,7 +170,7 @@ def random_point_inside(
     mask: np.ndarray, rng: np.random.Generator, margin: int = 0
 ) -> tuple[int, int] | None:
     """A random pixel of ``mask`` at least ``margin`` pixels from its edge (None if there is none)."""
-    inner = ndimage.binary_erosion(mask, iterations=margin) if margin > 0 else mask
+    inner = ndimage.binary_erosion(np.pad(mask, 1), iterations=margin)[1:-1, 1:-1] if margin > 0 else mask
     idx = np.flatnonzero(inner)
     if idx.size == 0:
         return None
