@@ -196,6 +196,7 @@ def load_cohort(
     seed: int = 609,
     salt: str | None = None,
     progress: bool | None = None,
+    full: bool = False,
 ) -> Cohort:
     """Read, validate, pseudonymise and split the cohort folder ``path``.
 
@@ -213,6 +214,9 @@ def load_cohort(
         Pseudonymisation salt; default: the ``.splkit_salt`` file of the folder (created once).
     progress
         Show a progress bar while reading images (``None``: only on a terminal).
+    full
+        Decode every image's pixels too (masks are always decoded); by default images are checked from
+        their header and, for PNG/JPEG, their end marker.
 
     Raises
     ------
@@ -269,6 +273,7 @@ def load_cohort(
             matched["masks_reader2"].get(patient),
             column_spacing.get(patient),
             default_spacing_mm,
+            full=full,
         )
         problems += found
         if value is not None:

@@ -42,6 +42,14 @@ DICTIONARY_FILE = "variables.yaml"
 _FIELDS = {"type", "unit", "allowed", "description"}
 
 
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _text(value) -> str:
+    """A YAML scalar read as text, with YAML's null spellings as the empty string."""
+    return "" if value is None or (isinstance(value, str) and value.strip() in _NULLS) else str(value)
+
+
 def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
     """Read ``variables.yaml`` (all scalars as text): ``{column: {type, unit, allowed, description}}``.
 
@@ -72,7 +80,7 @@ def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
             problems.append(
                 Problem(None, name, f"variable {column!r}: unknown field(s) {', '.join(sorted(unknown))}")
             )
-        kind = str(entry.get("type", "")).strip().lower()
+        kind = _text(entry.get("type")).strip().lower()
         if kind not in VARIABLE_TYPES:
             problems.append(
                 Problem(
@@ -83,14 +91,15 @@ def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
             )
             continue
         allowed = entry.get("allowed")
+        allowed = None if isinstance(allowed, str) and not _text(allowed) else allowed
         if allowed is not None and not isinstance(allowed, list):
             problems.append(Problem(None, name, f"variable {column!r}: allowed must be a list"))
             continue
         entries[column] = {
             "type": kind,
-            "unit": str(entry.get("unit", "") or ""),
+            "unit": _text(entry.get("unit")),
             "allowed": [str(a).strip() for a in allowed] if allowed is not None else None,
-            "description": " ".join(str(entry.get("description", "") or "").split()),
+            "description": " ".join(_text(entry.get("description")).split()),
         }
     return entries, problems
 

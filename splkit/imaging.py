@@ -67,12 +67,15 @@ class ImageInfo:
         ``"DICOM ultrasound regions"``, ``"DICOM PixelSpacing"``, ``"file header"`` or ``None``.
     format
         One of the values of :data:`SUFFIXES`.
+    channels
+        Samples per pixel (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA).
     """
 
     size: tuple[int, int]
     spacing_mm: tuple[float, float] | None
     spacing_source: str | None
     format: str
+    channels: int = 1
 
 
 def split_suffix(name: str) -> tuple[str, str | None]:
@@ -151,6 +154,7 @@ def _read_dicom(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]
         spacing_mm=calibration[0] if calibration else None,
         spacing_source=calibration[1] if calibration else None,
         format="dicom",
+        channels=int(ds.get("SamplesPerPixel", 1) or 1),
     )
     if not pixels:
         return None, info
@@ -182,10 +186,10 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
     reader.SetFileName(str(path))
     if pixels:
         image = reader.Execute()
-        size, spacing = image.GetSize(), image.GetSpacing()
+        size, spacing, channels = image.GetSize(), image.GetSpacing(), image.GetNumberOfComponentsPerPixel()
     else:
         reader.ReadImageInformation()
-        size, spacing = reader.GetSize(), reader.GetSpacing()
+        size, spacing, channels = reader.GetSize(), reader.GetSpacing(), reader.GetNumberOfComponents()
     axes = _squeeze_axes(tuple(size))
     header_spacing = None
     if fmt in ("nrrd", "nifti"):
@@ -195,6 +199,7 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
         spacing_mm=header_spacing,
         spacing_source="file header" if header_spacing else None,
         format=fmt,
+        channels=int(channels),
     )
     if not pixels:
         return None, info
@@ -210,6 +215,29 @@ def read_info(path: str | Path) -> ImageInfo:
     path = Path(path)
     fmt = image_format(path)
     return _read_dicom(path, pixels=False)[1] if fmt == "dicom" else _read_itk(path, fmt, pixels=False)[1]
+
+
+#: The last bytes of a complete file: PNG ends with its IEND chunk, JPEG with the EOI marker.
+_TRAILERS = {"png": b"IEND\xaeB`\x82", "jpeg": b"\xff\xd9"}
+
+
+def check_image(path: str | Path) -> ImageInfo:
+    """Cheap check of an image without decoding its pixels: header, channel count, and for PNG/JPEG
+    that the file is complete (ends with its end marker), which catches truncated copies."""
+    path = Path(path)
+    info = read_info(path)
+    if info.channels not in (1, 2, 3, 4):
+        raise ImageReadError(f"image has {info.channels} channels; expected gray, RGB or RGBA")
+    trailer = _TRAILERS.get(info.format)
+    if trailer:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 16))
+            tail = handle.read()
+        if trailer not in tail:  # a few padding bytes after the marker are tolerated
+            raise ImageReadError(
+                f"{info.format.upper()} file is incomplete (no end marker): truncated or corrupt"
+            )
+    return info
 
 
 def read_array(path: str | Path) -> tuple[np.ndarray, ImageInfo]:

@@ -159,8 +159,13 @@ def check_patient(
     mask2: Path | None,
     spacing_mm: float | None,
     default_spacing_mm: float | None,
+    full: bool = False,
 ) -> tuple[tuple[float, float] | None, str | None, list[Problem]]:
-    """Read one patient's image and masks fully; return ``(spacing, spacing_source, problems)``."""
+    """Check one patient's files; return ``(spacing, spacing_source, problems)``.
+
+    Masks are always decoded (their values matter).  The image is checked from its header plus, for
+    PNG/JPEG, its end marker (which catches truncated files); ``full=True`` decodes it too.
+    """
     problems: list[Problem] = []
 
     def rel(path: Path) -> str:
@@ -169,8 +174,11 @@ def check_patient(
     spacing = source = None
     size = None
     try:
-        array, info = imaging.read_array(image)
-        imaging.to_gray(array)
+        if full:
+            array, info = imaging.read_array(image)
+            imaging.to_gray(array)
+        else:
+            info = imaging.check_image(image)
         size = info.size
         spacing, source = imaging.choose_spacing(info, spacing_mm, default_spacing_mm)
     except Exception as error:  # noqa: BLE001 - every reader failure becomes a reported problem

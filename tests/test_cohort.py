@@ -132,6 +132,28 @@ def test_default_spacing_when_no_column(tmp_path):
     assert "default" in cohort.spacing_source
 
 
+def test_dicom_and_nrrd_cohort_spacing_from_headers(tmp_path):
+    from test_imaging import write_dicom
+
+    root = make_cohort(tmp_path / "c", n=10, spacing=False)
+    for i in range(1, 6):  # DICOM images calibrated by their ultrasound regions, 0.1 mm
+        (root / "images" / f"SIM-{i}.png").unlink()
+        write_dicom(root / "images" / f"SIM-{i}.dcm", image_array(i), regions=[{"dx": 0.01, "dy": 0.01}])
+    for i in range(6, 11):  # one-slice NRRD volumes with 0.25 mm spacing, masks stay PNG
+        (root / "images" / f"SIM-{i}.png").unlink()
+        image = sitk.GetImageFromArray(image_array(i)[None])
+        image.SetSpacing((0.25, 0.25, 1.0))
+        sitk.WriteImage(image, str(root / "images" / f"SIM-{i}.nrrd"))
+    cohort = load_cohort(root, salt="s")
+    key = cohort.pseudonym_key()
+    assert cohort.spacing[key["SIM-1"]] == pytest.approx(0.1) and cohort.spacing[key["SIM-9"]] == 0.25
+    assert cohort.spacing_source == "DICOM ultrasound regions (5 patients); file headers (5 patients)"
+    image = cohort.read_image(key["SIM-2"])
+    assert image.GetSpacing() == pytest.approx((0.1, 0.1)) and image.GetSize() == (SIZE, SIZE)
+    assert cohort.read_mask(key["SIM-2"]).GetSpacing() == image.GetSpacing()
+    assert "SECRET" not in cohort.summary()
+
+
 # ------------------------------------------------------------------------------ validation problems
 
 
@@ -194,6 +216,21 @@ def test_corrupt_and_unsupported_files(tmp_path):
     assert "cannot read the file" in truncated[0].message
     unsupported = only(problems, "unsupported image file type")
     assert unsupported.file == "images/notes.txt"
+
+
+def test_truncated_image_found_without_decoding_and_corrupt_pixels_with_full(tmp_path):
+    root = make_cohort(tmp_path / "c")
+    good = (root / "images" / "SIM-8.png").read_bytes()
+    (root / "images" / "SIM-8.png").write_bytes(good[: len(good) - 40])  # header intact, end cut off
+    problem = only(problems_of(root), "incomplete")
+    assert (problem.patient, problem.file) == ("SIM-8", "images/SIM-8.png")
+    broken = bytearray(good)
+    start = broken.index(b"IDAT") + 8
+    broken[start : start + 20] = b"\x00" * 20  # complete file, corrupt compressed pixel data
+    (root / "images" / "SIM-8.png").write_bytes(bytes(broken))
+    load_cohort(root, salt="s")  # the header-only check does not decode the pixels
+    problem = only(problems_of(root, full=True), "cannot read the file")
+    assert (problem.patient, problem.file) == ("SIM-8", "images/SIM-8.png")
 
 
 def test_duplicate_ids(tmp_path):
@@ -270,11 +307,17 @@ def test_variables_yaml_declares_types_and_allowed_values(tmp_path):
         ("SIM-10", "cdfi"),
     }
     (root / "variables.yaml").write_text(
-        "variables:\n  age: {type: numeric, unit: years}\n  cdfi: {type: ordinal, allowed: ['0', I, II, III, IV]}\n"
+        "variables:\n  age: {type: numeric, unit: years, allowed: null}\n"
+        "  sex: {type: binary, unit: null, allowed: [female, male], description: ~}\n"
+        "  cdfi: {type: ordinal, allowed: ['0', I, II, III, IV]}\n"
     )
     cohort = load_cohort(root, salt="s")
     assert cohort.variables.loc["age", ["unit", "source"]].tolist() == ["years", "variables.yaml"]
-    assert cohort.variables.loc["sex", "source"] == "inferred"
+    assert cohort.variables.loc["sex", ["unit", "description", "source"]].tolist() == [
+        "",
+        "",
+        "variables.yaml",
+    ]
     encoded = cohort.encoded_clinical()
     assert sorted(encoded["cdfi"].unique()) == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert set(encoded["sex"]) == {0.0, 1.0}

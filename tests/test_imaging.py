@@ -259,6 +259,16 @@ def test_mask_problems(tmp_path):
     assert as_array(read_mask(write(tmp_path / "white.png", rgb, vector=True), spacing_mm=0.1)).sum() == 9
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_check_image_finds_truncated_files_without_decoding(tmp_path, suffix):
+    path = write(tmp_path / f"a{suffix}", gray(64, 64))
+    assert imaging.check_image(path).size == (64, 64)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 30])
+    with pytest.raises(ImageReadError, match="incomplete"):
+        imaging.check_image(path)
+
+
 def test_unsupported_suffix_and_split_suffix():
     assert imaging.split_suffix("P.01.nii.gz") == ("P.01", ".nii.gz")
     assert imaging.split_suffix("A.PNG") == ("A", ".png")
