@@ -12,6 +12,7 @@ seed (scikit-learn ``train_test_split``); 609 patients give 487 training and 122
 
 from __future__ import annotations
 
+import csv
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -154,24 +155,33 @@ class Cohort:
 
 
 def _read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN."""
     if not path.is_file():
         return None, [Problem(None, CLINICAL_FILE, "file is missing")]
     try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader([handle.readline()]), [])
+        separator = ";" if len(header) == 1 and ";" in header[0] else ","
+        if separator == ";":
+            header = header[0].split(";")
+        raw = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        return None, [
-            Problem(None, CLINICAL_FILE, f"cannot be read as CSV ({str(error).strip().splitlines()[0]})")
-        ]
-    raw.columns = [str(c).strip() for c in raw.columns]
-    rename = {
-        c: c.lower() for c in raw.columns if c.lower() in dictionary.RESERVED_COLUMNS and c != c.lower()
-    }
-    raw = raw.rename(columns=rename)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return None, [Problem(None, CLINICAL_FILE, f"cannot be read as CSV ({reason}); save it as CSV UTF-8")]
+    names = [c.strip() for c in header]
+    canonical = [c.lower() if c.lower() in dictionary.RESERVED_COLUMNS else c for c in names]
     problems = [
+        Problem(None, CLINICAL_FILE, f"column {name!r} appears {canonical.count(name)} times")
+        for name in sorted({c for c in canonical if canonical.count(c) > 1})
+    ]
+    problems += [
         Problem(None, CLINICAL_FILE, f"required column {c!r} is missing")
         for c in ("patient_id", "label")
-        if c not in raw
+        if c not in canonical
     ]
+    if problems:
+        return None, problems
+    raw.columns = canonical
     raw = raw.apply(lambda col: col.str.strip())
     raw = raw.mask(raw.isin(("", *dictionary.MISSING_TOKENS)))
     return raw, problems
@@ -230,7 +240,7 @@ def load_cohort(
     for folder, required, _ in IMAGE_FOLDERS:
         if required and not (root / folder).is_dir():
             problems.append(Problem(None, f"{folder}/", "folder is missing"))
-    if raw is None or any(p.message.startswith("required column") for p in problems):
+    if raw is None:
         raise CohortError(problems)
 
     ids = raw["patient_id"]

@@ -233,6 +233,27 @@ def test_truncated_image_found_without_decoding_and_corrupt_pixels_with_full(tmp
     assert (problem.patient, problem.file) == ("SIM-8", "images/SIM-8.png")
 
 
+def test_table_level_problems(tmp_path):
+    root = make_cohort(tmp_path / "c")
+    text = (root / "clinical.csv").read_text()
+    (root / "clinical.csv").write_text(text.replace("patient_id", "ID", 1).replace("age", "sex", 1))
+    messages = {str(p) for p in problems_of(root)}
+    assert messages == {
+        "clinical.csv: required column 'patient_id' is missing",
+        "clinical.csv: column 'sex' appears 2 times",
+    }
+    (root / "clinical.csv").unlink()
+    assert [str(p) for p in problems_of(root)] == ["clinical.csv: file is missing"]
+
+
+def test_semicolon_csv_with_bom_and_capitalised_columns(tmp_path):
+    root = make_cohort(tmp_path / "c")
+    table = pd.read_csv(root / "clinical.csv").rename(columns={"patient_id": "Patient_ID", "label": "Label"})
+    table.to_csv(root / "clinical.csv", sep=";", index=False, encoding="utf-8-sig")
+    cohort = load_cohort(root, salt="s")
+    assert len(cohort.table) == 10 and cohort.clinical_columns == ["age", "sex"]
+
+
 def test_duplicate_ids(tmp_path):
     root = make_cohort(tmp_path / "c")
     table = pd.read_csv(root / "clinical.csv")
