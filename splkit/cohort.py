@@ -49,7 +49,26 @@ CLINICAL_FILE = "clinical.csv"
 MAX_MISSING_FRACTION = dictionary.MAX_MISSING_FRACTION
 
 
-@dataclass(frozen=True)
+class FilePaths(Mapping):
+    """Read-only files by pseudonym whose repr hides the paths (they contain input ids)."""
+
+    def __init__(self, paths: Mapping[str, Path]):
+        self._paths = dict(sorted(paths.items()))
+
+    def __getitem__(self, patient: str) -> Path:
+        return self._paths[patient]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._paths)} files by pseudonym; paths not shown (they contain patient ids)>"
+
+
+@dataclass(frozen=True, eq=False)
 class Cohort:
     """A validated, pseudonymised cohort.
 
@@ -338,12 +357,10 @@ def load_cohort(
     return Cohort(
         table=table,
         variables=variables,
-        images=MappingProxyType({key[p]: f for p, f in matched["images"].items()}),
-        masks=MappingProxyType({key[p]: f for p, f in matched["masks"].items()}),
-        masks_reader2=MappingProxyType(
-            {key[p]: f for p, f in sorted(matched["masks_reader2"].items(), key=lambda i: key[i[0]])}
-        ),
-        spacing=MappingProxyType({key[p]: s for p, s in spacing.items()}),
+        images=FilePaths({key[p]: f for p, f in matched["images"].items()}),
+        masks=FilePaths({key[p]: f for p, f in matched["masks"].items()}),
+        masks_reader2=FilePaths({key[p]: f for p, f in matched["masks_reader2"].items()}),
+        spacing=MappingProxyType({key[p]: s for p, s in sorted(spacing.items(), key=lambda i: key[i[0]])}),
         spacing_source=summarise_spacing(sources, default_spacing_mm),
         missing=missing,
         positive_label=positive_label.strip().lower(),

@@ -19,6 +19,7 @@ training cohort is excluded from modelling, with a note.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -202,22 +203,51 @@ def convert_column(
     return out, problems
 
 
+#: Column names that suggest an identifier (matched as words, case-insensitively).
+IDENTIFIER_NAMES = re.compile(
+    r"(^|[_\s.-])(id|ids|mrn|name|surname|initials|dob|birth|birthday|date|address|phone|email)([_\s.-]|$)",
+    re.IGNORECASE,
+)
+
+
 def identifier_like(column: str, values: pd.Series, ids: pd.Index) -> Problem | None:
-    """A problem if an undeclared text column looks like an identifier (would leak into run outputs)."""
+    """A problem if an undeclared column looks like an identifier (it would leak into run outputs).
+
+    Signs: the name (``hospital_id``, ``name``, ``date_of_birth``...), patient ids as values, mostly
+    distinct text values (names, dates, free text), or a distinct integer of four or more digits for
+    every patient (a record number).  Declaring the column in ``variables.yaml`` overrides the name and distinctness checks.
+    """
     present = values.dropna()
-    text = present[_numbers(present).isna()]
-    if len(text) and text.isin(set(ids)).any():
+    advice = "remove it, or declare it in variables.yaml if it is a clinical variable"
+    if len(present) and present.isin(set(ids)).mean() >= 0.5:
+        return Problem(None, "clinical.csv", f"column {column!r} contains patient ids; remove it")
+    if IDENTIFIER_NAMES.search(column):
         return Problem(
             None,
             "clinical.csv",
-            f"column {column!r} contains patient ids; remove it (ids must not reach run outputs)",
+            f"column {column!r} looks like an identifier or a date by its name; {advice}",
         )
+    numbers = _numbers(present)
+    text = present[numbers.isna()]
     if len(text) > 10 and text.nunique() > max(10, IDENTIFIER_SHARE * len(values)):
         return Problem(
             None,
             "clinical.csv",
             f"column {column!r} has {text.nunique()} distinct text values: it looks like an identifier, a date or "
-            "free text; remove it, or declare it in variables.yaml",
+            f"free text; {advice}",
+        )
+    whole = numbers.dropna()
+    if (
+        len(whole) >= 30
+        and len(whole) == len(present)
+        and (whole == whole.round()).all()
+        and whole.is_unique
+        and whole.abs().median() >= 1000
+    ):
+        return Problem(
+            None,
+            "clinical.csv",
+            f"column {column!r} has a different whole number for every patient: it looks like a record number; {advice}",
         )
     return None
 
@@ -238,7 +268,7 @@ def build_variables(
         declared = column in dictionary
         entry = dict(dictionary[column]) if declared else infer_entry(raw[column])
         if not declared:
-            leak = identifier_like(column, raw[column], raw.index) if entry["type"] != "numeric" else None
+            leak = identifier_like(column, raw[column], raw.index)
             if leak:
                 problems.append(leak)
                 continue

@@ -353,9 +353,21 @@ def test_bad_variables_yaml(tmp_path):
     assert only(problems, "'weight' is not a column").file == "variables.yaml"
 
 
-def test_identifier_like_column_is_refused(tmp_path):
-    root = make_cohort(tmp_path / "c", n=24, extra={"name": [f"Person {i}" for i in range(24)]})
-    assert "looks like an identifier" in only(problems_of(root), "name").message
+def test_identifier_like_columns_are_refused(tmp_path):
+    n = 40
+    extra = {
+        "name": [f"Person {i}" for i in range(n)],
+        "biopsy_date": [f"2021-01-{i % 28 + 1:02d}" for i in range(n)],
+        "record": [100000 + 7 * i for i in range(n)],
+        "comment": [f"lesion seen on day {i}" for i in range(n)],
+        "copy": [f"SIM-{i + 1}" for i in range(n)],
+    }
+    root = make_cohort(tmp_path / "c", n=n, extra=extra)
+    problems = problems_of(root)
+    assert {p.message.split("'")[1] for p in problems} == set(extra)
+    assert all(p.file == "clinical.csv" for p in problems)
+    (root / "variables.yaml").write_text("record: {type: numeric}\ncomment: {type: categorical}\n")
+    assert {p.message.split("'")[1] for p in problems_of(root)} == {"name", "biopsy_date", "copy"}
 
 
 def test_all_problems_reported_at_once(tmp_path):
@@ -461,7 +473,7 @@ def test_no_input_id_in_run_outputs(tmp_path):
     write_run_tables(cohort, run_dir)
     written = {p.name: p.read_text() for p in run_dir.iterdir()}
     assert set(written) == {"cohort.csv", "split.csv", "variables.csv"}
-    texts = [*written.values(), cohort.summary(), repr(cohort)]
+    texts = [*written.values(), cohort.summary(), repr(cohort), repr(cohort.images), repr(cohort.masks)]
     for text in texts:
         assert not any(patient in text for patient in ids)
         assert "HOSP" not in text and "SMITH" not in text
