@@ -515,3 +515,27 @@ def test_validation_speed(tmp_path):
     start = time.perf_counter()
     load_cohort(root, salt="s")
     assert time.perf_counter() - start < 5.0
+
+
+def test_encode_clinical_codes_types_and_keeps_missing():
+    from splkit.dictionary import encode
+
+    table = pd.DataFrame(
+        {
+            "age": [50.0, np.nan, 70.0],
+            "sex": ["female", "male", np.nan],
+            "grade": ["I", "III", "0"],
+            "lobe": ["RUL", "LLL", np.nan],
+        }
+    )
+    variables = pd.DataFrame(
+        {
+            "type": ["numeric", "binary", "ordinal", "categorical"],
+            "levels": [(), ("female", "male"), ("0", "I", "II", "III"), ("RUL", "LLL", "RML")],
+        },
+        index=pd.Index(["age", "sex", "grade", "lobe"], name="variable"),
+    )
+    encoded = encode(table, variables)
+    assert list(encoded.columns) == ["age", "sex", "grade", "lobe=LLL", "lobe=RML"]
+    expected = [[50, 0, 1, 0, 0], [np.nan, 1, 3, 1, 0], [70, np.nan, 0, np.nan, np.nan]]
+    np.testing.assert_array_equal(encoded.to_numpy(), np.array(expected, dtype=float))

@@ -221,6 +221,16 @@ def test_dicom_rgb_monochrome1_and_multiframe(tmp_path):
         read_info(cine)
 
 
+def test_dicom_ybr_full_is_converted_to_rgb_then_gray(tmp_path):
+    from pydicom.pixels import convert_color_space
+
+    rgb = np.random.default_rng(4).integers(0, 255, (20, 30, 3)).astype(np.uint8)
+    ybr = convert_color_space(rgb, "RGB", "YBR_FULL")
+    path = write_dicom(tmp_path / "ybr.dcm", ybr, pixel_spacing=[0.1, 0.1], photometric="YBR_FULL")
+    expected = rgb @ np.array(imaging.LUMA_WEIGHTS)
+    np.testing.assert_allclose(as_array(read_image(path)), expected, atol=1.5)  # YBR round trip: +-1
+
+
 def test_dicom_patient_tags_do_not_reach_the_image(tmp_path):
     path = write_dicom(tmp_path / "a.dcm", gray(), pixel_spacing=[0.1, 0.1])
     assert pydicom.dcmread(path).PatientID == "SECRET-ID-123"
