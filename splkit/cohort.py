@@ -266,6 +266,12 @@ def load_cohort(
     for row in np.flatnonzero(ids.isna().to_numpy()):
         problems.append(Problem(None, CLINICAL_FILE, f"row {row + 2}: patient_id is empty"))
     problems += duplicate_ids(ids.dropna())
+    if ids.notna().sum() == 0:
+        problems.append(Problem(None, CLINICAL_FILE, "has no patients"))
+    listed = list(dict.fromkeys(ids.dropna()))  # every id in the table, for matching files
+    first = raw[ids.notna() & ~ids.duplicated()].set_index("patient_id")
+    column_spacing, found = parse_spacing_column(first["spacing_mm"]) if "spacing_mm" in first else ({}, [])
+    problems += found
     raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
 
     labels, found = parse_labels(raw["label"], positive_label)
@@ -275,8 +281,6 @@ def load_cohort(
     problems += found
     values, variables, found = dictionary.build_variables(clinical_raw, entries)
     problems += found
-    column_spacing, found = parse_spacing_column(raw["spacing_mm"]) if "spacing_mm" in raw else ({}, [])
-    problems += found
 
     # files: one image and one mask per row, no orphans
     patients = list(raw.index)
@@ -284,12 +288,12 @@ def load_cohort(
     for folder, required, kind in IMAGE_FOLDERS:
         found_files, found = discover_files(root / folder, kind)
         problems += found
-        matched[folder], found = match_files(patients, found_files, folder, kind, required)
+        matched[folder], found = match_files(listed, found_files, folder, kind, required)
         problems += found
 
     spacing, sources = {}, {}
     bar = tqdm(
-        patients, desc="checking images", unit="patient", disable=None if progress is None else not progress
+        listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
     )
     for patient in bar:
         if patient not in matched["images"]:

@@ -246,6 +246,20 @@ def test_table_level_problems(tmp_path):
     assert [str(p) for p in problems_of(root)] == ["clinical.csv: file is missing"]
 
 
+def test_bad_spacing_values_and_empty_table(tmp_path):
+    spacing = [0.2, "abc", -1, 0.2, "", 0.2, 0.2, 0.2, 0.2, 0.2]
+    root = make_cohort(tmp_path / "c", extra={"spacing_mm": spacing})
+    problems = problems_of(root, default_spacing_mm=0.1)  # the empty cell falls back to the default
+    assert {(p.patient, p.file) for p in problems} == {("SIM-2", "clinical.csv"), ("SIM-3", "clinical.csv")}
+    assert all("need a positive number" in p.message for p in problems)
+    empty = make_cohort(tmp_path / "e", n=0)
+    assert [str(p) for p in problems_of(empty)] == [
+        "images/: folder is missing",
+        "masks/: folder is missing",
+        "clinical.csv: has no patients",
+    ]
+
+
 def test_semicolon_csv_with_bom_and_capitalised_columns(tmp_path):
     root = make_cohort(tmp_path / "c")
     table = pd.read_csv(root / "clinical.csv").rename(columns={"patient_id": "Patient_ID", "label": "Label"})
@@ -258,7 +272,9 @@ def test_duplicate_ids(tmp_path):
     root = make_cohort(tmp_path / "c")
     table = pd.read_csv(root / "clinical.csv")
     pd.concat([table, table.iloc[[2]]]).to_csv(root / "clinical.csv", index=False)
-    problem = only(problems_of(root), "appears 2 times")
+    problems = problems_of(root)
+    assert len(problems) == 1
+    problem = only(problems, "appears 2 times")
     assert (problem.patient, problem.file) == ("SIM-3", "clinical.csv")
     assert "rows 4, 12" in problem.message
 
