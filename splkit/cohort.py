@@ -149,6 +149,24 @@ class Cohort:
             raise KeyError(f"patient {patient} has no reader-{reader} mask")
         return imaging.read_mask(files[patient], spacing_mm=self.spacing[patient])
 
+    def headline(self) -> dict:
+        """Headline numbers for ``results.json`` (``cohort.*``): counts, variables, spacing source."""
+        cohorts = {}
+        for name in ("train", "validation", "external"):
+            part = self.table[self.table["cohort"] == name]
+            if len(part):
+                cohorts[name] = {"n": len(part), "n_positive": int(part["label"].sum())}
+        return {
+            "n_patients": len(self.table),
+            "n_positive": int(self.table["label"].sum()),
+            "positive_label": self.positive_label,
+            "cohorts": cohorts,
+            "variables": list(self.variables.index),
+            "variables_excluded": [v for v in self.variables.index if not self.variables.at[v, "included"]],
+            "spacing_source": self.spacing_source,
+            "n_reader2_masks": len(self.masks_reader2),
+        }
+
     def summary(self) -> str:
         """A few lines for a person: patients, cohorts and labels, variables, spacing, missing values."""
         lines = [f"{len(self.table)} patients; positive class (label 1) = {self.positive_label}"]

@@ -110,6 +110,9 @@ def test_valid_cohort_loads(tmp_path):
     reader2 = next(iter(cohort.masks_reader2))
     assert cohort.read_mask(reader2, reader=2).GetSize() == (SIZE, SIZE)
     assert "10 patients" in cohort.summary()
+    headline = cohort.headline()
+    assert headline["n_patients"] == 10 and headline["n_reader2_masks"] == 3
+    assert sum(c["n"] for c in headline["cohorts"].values()) == 10
 
 
 def test_labels_zero_one_and_positive_label(tmp_path):
@@ -489,7 +492,7 @@ def test_no_input_id_in_run_outputs(tmp_path):
     write_run_tables(cohort, run_dir)
     written = {p.name: p.read_text() for p in run_dir.iterdir()}
     assert set(written) == {"cohort.csv", "split.csv", "variables.csv"}
-    texts = [*written.values(), cohort.summary(), repr(cohort), repr(cohort.images), repr(cohort.masks)]
+    texts = [*written.values(), cohort.summary(), repr(cohort), repr(cohort.images), str(cohort.headline())]
     for text in texts:
         assert not any(patient in text for patient in ids)
         assert "HOSP" not in text and "SMITH" not in text
