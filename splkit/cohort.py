@@ -12,7 +12,6 @@ seed (scikit-learn ``train_test_split``); 609 patients give 487 training and 122
 
 from __future__ import annotations
 
-import csv
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.report import atomic_write_text
 from splkit.validation import (
     IMAGE_FOLDERS,
+    RESERVED_COLUMNS,
     CohortError,
     Problem,
     check_patient,
@@ -40,6 +40,7 @@ from splkit.validation import (
     parse_cohort_column,
     parse_labels,
     parse_spacing_column,
+    read_clinical_table,
     summarise_spacing,
 )
 
@@ -191,39 +192,6 @@ class Cohort:
         return "\n".join(lines)
 
 
-def _read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN."""
-    if not path.is_file():
-        return None, [Problem(None, CLINICAL_FILE, "file is missing")]
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader([handle.readline()]), [])
-        separator = ";" if len(header) == 1 and ";" in header[0] else ","
-        if separator == ";":
-            header = header[0].split(";")
-        raw = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return None, [Problem(None, CLINICAL_FILE, f"cannot be read as CSV ({reason}); save it as CSV UTF-8")]
-    names = [c.strip() for c in header]
-    canonical = [c.lower() if c.lower() in dictionary.RESERVED_COLUMNS else c for c in names]
-    problems = [
-        Problem(None, CLINICAL_FILE, f"column {name!r} appears {canonical.count(name)} times")
-        for name in sorted({c for c in canonical if canonical.count(c) > 1})
-    ]
-    problems += [
-        Problem(None, CLINICAL_FILE, f"required column {c!r} is missing")
-        for c in ("patient_id", "label")
-        if c not in canonical
-    ]
-    if problems:
-        return None, problems
-    raw.columns = canonical
-    raw = raw.apply(lambda col: col.str.strip())
-    raw = raw.mask(raw.isin(("", *dictionary.MISSING_TOKENS)))
-    return raw, problems
-
-
 def _split(table: pd.DataFrame, fraction: float, seed: int) -> pd.Series:
     """Stratified train/validation split of the table (ordered by input id, so it is salt-independent)."""
     ordered = table.sort_index()
@@ -273,7 +241,7 @@ def load_cohort(
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise CohortError([Problem(None, str(root), "cohort folder does not exist")])
-    raw, problems = _read_table(root / CLINICAL_FILE)
+    raw, problems = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
     for folder, required, _ in IMAGE_FOLDERS:
         if required and not (root / folder).is_dir():
             problems.append(Problem(None, f"{folder}/", "folder is missing"))
@@ -294,7 +262,7 @@ def load_cohort(
 
     labels, found = parse_labels(raw["label"], positive_label)
     problems += found
-    clinical_raw = raw.drop(columns=[c for c in dictionary.RESERVED_COLUMNS if c in raw.columns])
+    clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
     entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
     problems += found
     values, variables, found = dictionary.build_variables(clinical_raw, entries)

@@ -29,8 +29,6 @@ import yaml
 from splkit.validation import Problem
 
 VARIABLE_TYPES = ("numeric", "binary", "categorical", "ordinal")
-#: Columns of clinical.csv that are not clinical variables.
-RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm")
 #: Cell contents read as missing (after stripping spaces), besides the empty cell.
 MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "none", ".", "?", "-")
 #: A variable with more than this fraction missing in the training cohort is excluded from models.
