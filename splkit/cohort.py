@@ -184,7 +184,7 @@ class Cohort:
         lines.append(f"reader-2 masks: {len(self.masks_reader2)} patients")
         gaps = self.missing[self.missing["n_missing"] > 0]
         if len(gaps):
-            shown = ", ".join(f"{v} {row.n_missing} ({row.percent:g} %)" for v, row in gaps.iterrows())
+            shown = ", ".join(f"{v} {int(row.n_missing)} ({row.percent:g} %)" for v, row in gaps.iterrows())
             lines.append(f"missing values: {shown}")
         else:
             lines.append("missing values: none")

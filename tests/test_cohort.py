@@ -417,6 +417,7 @@ def test_missing_values_table_and_exclusion_rule(tmp_path):
         cohort.missing.loc[["CRP", "NSE"], ["n_missing_train", "n_missing_validation"]].to_numpy().sum() == 11
     )
     assert "CRP" not in cohort.clinical_columns and "NSE" in cohort.clinical_columns
+    assert "missing values: CRP 10 (50 %), NSE 1 (5 %)" in cohort.summary()
     assert not cohort.variables.loc["CRP", "included"]
     assert any("CRP" in note and "> 30 %" in note for note in cohort.notes)
     assert cohort.table["CRP"].isna().sum() == 10  # raw values kept
