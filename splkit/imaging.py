@@ -210,11 +210,33 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
     return np.squeeze(array, axis=drop) if drop else array, info
 
 
+def _read_pil(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
+    """PNG/JPEG modes ITK does not read (gray + alpha, some palettes, 32-bit), through Pillow."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode == "P":
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        channels = len(image.getbands())
+        info = ImageInfo(size=image.size, spacing_mm=None, spacing_source=None, format=fmt, channels=channels)
+        return (np.asarray(image) if pixels else None), info
+
+
+def _read_any(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
+    fmt = image_format(path)
+    if fmt == "dicom":
+        return _read_dicom(path, pixels)
+    try:
+        return _read_itk(path, fmt, pixels)
+    except RuntimeError as error:
+        if fmt in ("png", "jpeg") and "Unknown PixelType" in str(error):
+            return _read_pil(path, fmt, pixels)
+        raise
+
+
 def read_info(path: str | Path) -> ImageInfo:
     """Read only the header of an image file (size and spacing); cheap for every format."""
-    path = Path(path)
-    fmt = image_format(path)
-    return _read_dicom(path, pixels=False)[1] if fmt == "dicom" else _read_itk(path, fmt, pixels=False)[1]
+    return _read_any(Path(path), pixels=False)[1]
 
 
 #: The last bytes of a complete file: PNG ends with its IEND chunk, JPEG with the EOI marker.
@@ -242,9 +264,7 @@ def check_image(path: str | Path) -> ImageInfo:
 
 def read_array(path: str | Path) -> tuple[np.ndarray, ImageInfo]:
     """Read the pixel data: a ``(rows, columns)`` or ``(rows, columns, channels)`` array, and the header."""
-    path = Path(path)
-    fmt = image_format(path)
-    array, info = _read_dicom(path, pixels=True) if fmt == "dicom" else _read_itk(path, fmt, pixels=True)
+    array, info = _read_any(Path(path), pixels=True)
     if array.ndim not in (2, 3) or array.shape[:2] != (info.size[1], info.size[0]):
         raise ImageReadError(f"pixel data of shape {array.shape} does not match the header size {info.size}")
     return array, info

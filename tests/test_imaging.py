@@ -111,6 +111,20 @@ def test_rgb_and_rgba_screenshots_become_bt601_luma(tmp_path, channels):
     np.testing.assert_allclose(as_array(image), expected, atol=1e-3)
 
 
+def test_palette_and_gray_alpha_png(tmp_path):
+    from PIL import Image
+
+    rgb = np.random.default_rng(5).integers(0, 255, (20, 30, 3)).astype(np.uint8)
+    Image.fromarray(rgb).convert("P").save(tmp_path / "palette.png")
+    expected = np.asarray(Image.open(tmp_path / "palette.png").convert("RGB")) @ np.array(
+        imaging.LUMA_WEIGHTS
+    )
+    np.testing.assert_allclose(as_array(read_image(tmp_path / "palette.png", 0.1)), expected, atol=1e-3)
+    Image.fromarray(rgb[..., 0]).convert("LA").save(tmp_path / "la.png")  # ITK cannot read gray + alpha
+    assert read_info(tmp_path / "la.png").channels == 2
+    np.testing.assert_array_equal(as_array(read_image(tmp_path / "la.png", 0.1)), rgb[..., 0])
+
+
 def test_jpeg_reads_as_gray(tmp_path):
     array = np.tile(np.linspace(0, 250, 32, dtype=np.uint8), (16, 1))
     image = read_image(write(tmp_path / "a.jpg", array), spacing_mm=0.1)
