@@ -107,15 +107,12 @@ def _numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
-def _same(value: str, level: str) -> bool:
-    if value == level:
-        return True
-    a, b = pd.to_numeric(pd.Series([value, level]), errors="coerce")
-    return bool(pd.notna(a) and pd.notna(b) and a == b)
-
-
-def _match_level(value: str, levels: list[str]) -> str | None:
-    return next((level for level in levels if _same(value, level)), None)
+def _level_key(value: str) -> str | float:
+    """Values compare as numbers when both are numbers (``1`` = ``1.0``), else as text."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def infer_entry(values: pd.Series) -> dict:
@@ -176,8 +173,11 @@ def convert_column(
     if not allowed:  # binary declared without levels: take the data's, sorted
         allowed = entry["allowed"] = sorted(present.unique().tolist())
     out = pd.Series(np.nan, index=values.index, dtype=object)
+    lookup = {}
+    for level in reversed(allowed):
+        lookup[_level_key(level)] = level
     for patient, raw in present.items():
-        level = _match_level(raw, allowed)
+        level = lookup.get(_level_key(raw))
         if level is None:
             problems.append(
                 Problem(
