@@ -344,6 +344,12 @@ def load_cohort(
             note = f"excluded from the models: {100 * share:.1f} % missing in the training cohort (> {100 * MAX_MISSING_FRACTION:g} %)"
             variables.at[name, "included"], variables.at[name, "note"] = False, note
             notes.append(f"{name}: {note}")
+    unit = [p for p, src in sources.items() if src == "file header" and np.allclose(spacing[p], 1.0)]
+    if unit:
+        notes.append(
+            f"{len(unit)} image header(s) give a spacing of exactly 1 mm, what converters write when the "
+            "spacing is unknown: check it, or give spacing_mm in clinical.csv"
+        )
     return Cohort(
         table=table,
         variables=variables,

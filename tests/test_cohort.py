@@ -154,7 +154,10 @@ def test_dicom_and_nrrd_cohort_spacing_from_headers(tmp_path):
     image = cohort.read_image(key["SIM-2"])
     assert image.GetSpacing() == pytest.approx((0.1, 0.1)) and image.GetSize() == (SIZE, SIZE)
     assert cohort.read_mask(key["SIM-2"]).GetSpacing() == image.GetSpacing()
-    assert "SECRET" not in cohort.summary()
+    assert "SECRET" not in cohort.summary() and "exactly 1 mm" not in cohort.summary()
+    image = sitk.GetImageFromArray(image_array(1))  # spacing 1 x 1: probably not calibrated
+    sitk.WriteImage(image, str(root / "images" / "SIM-10.nrrd"))
+    assert "1 image header(s) give a spacing of exactly 1 mm" in load_cohort(root, salt="s").summary()
 
 
 # ------------------------------------------------------------------------------ validation problems
