@@ -30,8 +30,8 @@ from splkit.validation import Problem
 
 VARIABLE_TYPES = ("numeric", "binary", "categorical", "ordinal")
 #: Cell contents read as missing (after stripping spaces), besides the empty cell.
+#: Not "none" or "-": in clinical tables they are often real values (smoking "none", a "-" test).
 MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "?")
-#: (Not "none" or "-": in clinical tables they are often real values, e.g. smoking "none", a "-" test.)
 #: A variable with more than this fraction missing in the training cohort is excluded from models.
 MAX_MISSING_FRACTION = 0.30
 #: Share of numbers among non-missing values above which an undeclared column is inferred numeric.
