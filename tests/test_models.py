@@ -51,7 +51,8 @@ def make_fake_run(run_path: Path, seed: int = 0, n_train: int = N_TRAIN, n_val: 
             "variable": ["age", "sex", "margin", "cdfi_grade"],
             "type": ["numeric", "binary", "categorical", "ordinal"],
             "unit": ["years", "", "", "grade"],
-            "allowed": ["", "male;female", "smooth;lobulated;irregular", "0;1;2;3"],
+            "allowed": ["", "female; male", "smooth; lobulated; irregular", "0; 1; 2; 3"],
+            "levels": ["", "female; male", "smooth; lobulated; irregular", "0; 1; 2; 3"],
             "description": ["age", "sex", "margin", "CDFI grade"],
         }
     ).to_csv(run_path / "variables.csv", index=False)
@@ -163,7 +164,8 @@ def test_validation_rows_never_influence_fitted_models(fitted, tmp_path):
     val = cohort["cohort"] == "validation"
     cohort.loc[val, "label"] = 1 - cohort.loc[val, "label"]
     cohort.loc[val, "age"] = 99.0
-    cohort.loc[val, "margin"] = "never-seen-level"
+    cohort.loc[val, "margin"] = "irregular"
+    cohort.loc[val, "sex"] = np.nan
     cohort.to_csv(altered / "cohort.csv", index=False)
     for name in ("rad_candidates", "dtl_candidates"):
         path = altered / "features" / f"{name}.parquet"

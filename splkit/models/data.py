@@ -19,7 +19,7 @@ FEATURE_SOURCES = {
     "radiomics": ("features/rad_candidates.parquet", "radiomics.selected"),
     "deep": ("features/dtl_candidates.parquet", "deep.selected"),
 }
-COHORTS = ("train", "validation")
+COHORTS = ("train", "validation", "external")
 
 
 def load_cohort(run_path: str | Path) -> pd.DataFrame:
@@ -142,3 +142,32 @@ def variable_types(run_path: str | Path, cohort: pd.DataFrame, columns: list[str
             )
         result[column] = kind
     return result
+
+
+def clinical_encoder(run_path: str | Path, cohort: pd.DataFrame, columns: list[str]) -> Any:
+    """An unfitted imputer/encoder for the clinical ``columns``, by the rule of ``data/README.md``.
+
+    :class:`splkit.clinical.ClinicalEncoder` (chapter 2's encoder: training median for numeric and
+    ordinal, training mode for binary and categorical, dummy coding against the first declared level)
+    with the types and levels of ``variables.csv`` when that module is installed; otherwise
+    :func:`splkit.models.estimators.clinical_preprocessor` (same imputation rule, one-hot coding).
+    Columns it is not told about (the DLR score) are treated as numeric.
+    """
+    try:
+        from splkit.clinical import ClinicalEncoder
+        from splkit.clinical_io import dictionary_spec
+    except ImportError:
+        from splkit.models.estimators import clinical_preprocessor
+
+        return clinical_preprocessor(variable_types(run_path, cohort, columns))
+    path = Path(run_path) / "variables.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")
+    variables = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("variable")
+    types, levels = dictionary_spec(variables)
+    unknown = [c for c in columns if c not in types]
+    if unknown:
+        raise ValueError(f"{path} does not describe the clinical predictors {unknown}")
+    return ClinicalEncoder(
+        types={c: types[c] for c in columns}, levels={c: levels[c] for c in columns if c in levels}
+    )

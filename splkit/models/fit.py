@@ -38,17 +38,16 @@ from tqdm import tqdm
 from splkit import predictions as predictions_table
 from splkit.config import Settings
 from splkit.models.data import (
+    clinical_encoder,
     clinical_predictors,
     load_candidates,
     load_cohort,
     selected_features,
-    variable_types,
 )
 from splkit.models.estimators import (
     ColumnSelector,
     StackedClassifier,
     best_params,
-    clinical_preprocessor,
     folds,
     svm_from_settings,
 )
@@ -176,14 +175,14 @@ def fit_models(
     rad_sel = selected_features(run_path, "radiomics", rad)
     dtl_sel = selected_features(run_path, "deep", dtl)
     clin_cols = clinical_predictors(run_path, cohort)
-    types = variable_types(run_path, cohort, clin_cols)
+    encoder = clinical_encoder(run_path, cohort, clin_cols)
     clash = (set(rad.columns) & set(dtl.columns)) | ((set(rad.columns) | set(dtl.columns)) & set(clin_cols))
     if clash or SCORE_NAME in clin_cols:
         raise ValueError(
             f"feature names shared between feature tables / clinical columns: {sorted(clash)[:10]}"
         )
     X = pd.concat([rad, dtl, cohort[clin_cols]], axis=1)
-    is_train = (cohort["cohort"] == "train").to_numpy()
+    is_train = (cohort["cohort"] == "train").to_numpy()  # every other cohort is scored, never fitted
     X_train, X_val = X[is_train], X[~is_train]
     y_train = cohort.loc[is_train, "label"].to_numpy()
     outer = folds(cfg["cv_folds"], seed)
@@ -210,7 +209,7 @@ def fit_models(
             return Pipeline([("select", step), ("svm", svm())])
         return final_pipeline(sources)[0]
 
-    meta = Pipeline([("prep", clinical_preprocessor(types)), ("svm", svm())])
+    meta = Pipeline([("prep", encoder), ("svm", svm())])
     names = ["Rad", "DTL", "DLR", "CDLR"]
     if cfg.get("clinical_svm", True):
         names.append("Clinical-SVM")
