@@ -183,7 +183,8 @@ def test_validation_rows_never_influence_fitted_models(fitted, tmp_path):
         X, _, cohort_series = models.model_inputs(run_path, name)
         X_train = X[cohort_series == "train"]
         np.testing.assert_array_equal(
-            result.estimators[name].predict_proba(X_train), other.estimators[name].predict_proba(X_train)
+            result.payloads[name]["estimator"].predict_proba(X_train),
+            other.payloads[name]["estimator"].predict_proba(X_train),
         )
 
 
@@ -215,6 +216,7 @@ def test_saved_payload_and_model_inputs(fitted):
         assert payload["best_params"] == {"C": 1.0, "gamma": "scale"}
         X, y, cohort = models.model_inputs(run_path, name)
         assert list(X.columns) == payload["features"] and len(X) == N_TRAIN + N_VAL
+        assert np.isfinite(X.to_numpy(dtype=float)).all()  # numeric and imputed: ready for SHAP
         val = (cohort == "validation").to_numpy()
         table = predictions.load(run_path)
         saved = (

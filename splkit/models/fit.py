@@ -90,6 +90,7 @@ class FittedModels:
     features: dict[str, list[str]]
     best_params: dict[str, dict[str, Any]]
     cdlr_train_dlr_score: pd.Series
+    payloads: dict[str, dict[str, Any]] = field(default_factory=dict)
     nesting: pd.DataFrame = field(default_factory=lambda: NESTING.copy())
 
 
@@ -262,29 +263,55 @@ def fit_models(
         rows.append(_rows(X_val.index, cohort, name, val_scores[name]))
 
     table = pd.concat(rows, ignore_index=True)
+    saved_settings = {"seed": seed, "models": cfg.to_dict(), "selection": settings.get("selection")}
+    if isinstance(saved_settings["selection"], Settings):
+        saved_settings["selection"] = saved_settings["selection"].to_dict()
+    payloads = {}
+    for name in names:
+        payloads[name] = _payload(estimators[name], features[name], saved_settings, params[name])
+        if name == "CDLR":
+            payloads[name]["stack"] = estimators["CDLR stack"]
     result = FittedModels(
         predictions=table,
         estimators=estimators,
         features=features,
         best_params=params,
+        payloads=payloads,
         cdlr_train_dlr_score=pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index),
     )
     if save:
         predictions_table.save(run_path, table)
-        saved_settings = {"seed": seed, "models": cfg.to_dict(), "selection": settings.get("selection")}
-        if isinstance(saved_settings["selection"], Settings):
-            saved_settings["selection"] = saved_settings["selection"].to_dict()
-        for name in names:
-            payload = {
-                "estimator": estimators[name],
-                "features": features[name],
-                "settings": saved_settings,
-                "best_params": params[name],
-            }
-            if name == "CDLR":
-                payload["stack"] = estimators["CDLR stack"]
+        for name, payload in payloads.items():
             save_model(run_path, name, payload)
     return result
+
+
+def _payload(
+    estimator: BaseEstimator, features: list[str], settings: dict[str, Any], params: dict[str, Any]
+) -> dict[str, Any]:
+    """What ``models/<Model>.joblib`` holds.
+
+    For models with clinical inputs the ``estimator`` is the SVM on the *encoded* clinical terms (all
+    numeric, missing values imputed with training medians/modes), so that SHAP and other numeric tools
+    can use it; the fitted ``encoder`` and the raw ``input_features`` are saved beside it, and
+    ``pipeline`` takes the raw columns.
+    """
+    payload = {
+        "estimator": estimator,
+        "features": list(features),
+        "settings": settings,
+        "best_params": params,
+    }
+    if isinstance(estimator, Pipeline) and "prep" in estimator.named_steps:
+        encoder = estimator.named_steps["prep"]
+        payload.update(
+            estimator=estimator.named_steps["svm"],
+            features=[str(f) for f in encoder.get_feature_names_out()],
+            encoder=encoder,
+            input_features=list(features),
+            pipeline=estimator,
+        )
+    return payload
 
 
 def load_model(run_path: str | Path, model: str) -> dict[str, Any]:
@@ -298,13 +325,14 @@ def load_model(run_path: str | Path, model: str) -> dict[str, Any]:
 def model_inputs(run_path: str | Path, model: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
     """Rebuild a saved model's input frame for every patient: ``(X, y, cohort)``, indexed by patient.
 
-    ``X[features]`` is what the saved estimator's ``predict_proba`` takes.  For the CDLR the DLR score
+    ``X`` (columns = the payload's ``features``) is what the saved ``estimator``'s ``predict_proba``
+    takes; for models with clinical inputs it is the encoded, imputed design (see :func:`_payload`).  For the CDLR the DLR score
     column is the DLR's out-of-fold score on training and its full-training-fit score on validation
     (as read from ``predictions.csv``); for the in-sample stacking variant it is the in-sample score.
     """
     run_path = Path(run_path)
     payload = load_model(run_path, model)
-    feats = list(payload["features"])
+    feats = list(payload.get("input_features", payload["features"]))
     cohort = load_cohort(run_path)
     patients = cohort.index
     parts = []
@@ -340,4 +368,11 @@ def model_inputs(run_path: str | Path, model: str) -> tuple[pd.DataFrame, pd.Ser
         raise ValueError(
             f"cannot rebuild inputs of {model}: features {absent[:10]} not found in the run directory"
         )
-    return X[feats], cohort["label"], cohort["cohort"]
+    X = X[feats]
+    if "encoder" in payload:
+        X = pd.DataFrame(
+            np.asarray(payload["encoder"].transform(X), dtype=float),
+            index=X.index,
+            columns=payload["features"],
+        )
+    return X, cohort["label"], cohort["cohort"]
