@@ -319,6 +319,13 @@ def test_delong_holm_and_reclassification(fitted):
     nri_idi = ev.reclassification(table, "validation", "CDLR")
     assert sorted(nri_idi["old"]) == sorted(["Clinical", "Clinical-SVM", "Rad", "DTL", "DLR"])
     assert nri_idi[["nri", "idi", "nri_p", "idi_p"]].notna().all().all()
+    family = ev.family_comparisons(pairs, "CDLR")
+    assert sorted(family.index) == sorted(nri_idi["old"])
+    assert (family["p (Holm, CDLR family)"] >= family["p (DeLong)"] - 1e-4).all()
+    rad = pairs[(pairs.model_a == "Rad") & (pairs.model_b == "CDLR")].iloc[0]
+    assert family.loc["Rad", "AUC CDLR − model"] == pytest.approx(-rad.difference, abs=1e-3)
+    shown = ev.reclassification_table(nri_idi)
+    assert shown.index.names == ["Cohort", "CDLR versus"] and "NRI (95% CI)" in shown.columns
     avoided = ev.biopsies_table(table, "validation", [0.1, 0.3])
     assert avoided.columns.tolist() == ["at 10%", "at 30%"]
 

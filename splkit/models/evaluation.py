@@ -261,3 +261,58 @@ def record_evaluation(
         )
     if nri_idi is not None:
         record(run_path, "models.nri_idi", nri_idi)
+
+
+def family_comparisons(pairs: pd.DataFrame, model: str = "CDLR") -> pd.DataFrame:
+    """The pre-specified family: ``model`` against every other model, Holm-adjusted within that family.
+
+    ``pairs`` is :func:`delong_comparisons` output; differences are ``AUC(model) − AUC(other)``.
+    """
+    pairs = pairs[(pairs["model_a"] == model) | (pairs["model_b"] == model)]
+    if pairs.empty:
+        raise ValueError(f"no DeLong comparisons involve {model!r}")
+    first = (pairs["model_a"] == model).to_numpy()
+    other = np.where(first, pairs["model_b"], pairs["model_a"])
+    difference = np.where(first, pairs["difference"], -pairs["difference"])
+    out = pd.DataFrame(
+        {f"AUC {model} − model": difference.round(3), "p (DeLong)": pairs["p"].round(4).to_numpy()},
+        index=pd.Index(other, name="Model"),
+    )
+    out[f"p (Holm, {model} family)"] = multipletests(pairs["p"].to_numpy(), method="holm")[1].round(4)
+    return out
+
+
+def reclassification_table(nri_idi: pd.DataFrame) -> pd.DataFrame:
+    """:func:`reclassification` rows for display: NRI and IDI with CIs and p-values."""
+    fmt = [
+        (format_ci(n, nl, nh), format_ci(i, il, ih))
+        for n, nl, nh, i, il, ih in zip(
+            nri_idi["nri"],
+            nri_idi["nri_low"],
+            nri_idi["nri_high"],
+            nri_idi["idi"],
+            nri_idi["idi_low"],
+            nri_idi["idi_high"],
+            strict=True,
+        )
+    ]
+    out = pd.DataFrame(
+        {
+            "Cohort": nri_idi["cohort"].map(COHORT_LABELS).to_numpy(),
+            f"{nri_idi['new'].iloc[0]} versus": nri_idi["old"].to_numpy(),
+            "NRI (95% CI)": [f[0] for f in fmt],
+            "NRI p": nri_idi["nri_p"].round(4).to_numpy(),
+            "IDI (95% CI)": [f[1] for f in fmt],
+            "IDI p": nri_idi["idi_p"].round(4).to_numpy(),
+        }
+    )
+    return out.set_index(list(out.columns[:2]))
+
+
+def auc_summary(metrics: pd.DataFrame, cohort: str) -> str:
+    """``"Clinical 0.812 (0.731–0.893); Rad …"``: each model's AUC with its DeLong CI, in reading order."""
+    rows = metrics[metrics["cohort"] == cohort].set_index("model")
+    return "; ".join(
+        f"{m} {format_ci(rows.loc[m, 'auc'], rows.loc[m, 'auc_delong_low'], rows.loc[m, 'auc_delong_high'])}"
+        for m in model_order(list(rows.index))
+    )
