@@ -18,6 +18,8 @@ from statsmodels.stats.multitest import multipletests
 from splkit import stats
 from splkit.report import record
 
+#: The paper-compatible in-sample stacking variant (see :mod:`splkit.models.fit`).
+IN_SAMPLE = "CDLR (in-sample stacking)"
 COHORT_LABELS = {"train": "Training", "validation": "Validation", "external": "External"}
 #: Reading order of the models in every table and figure (others follow alphabetically).
 MODEL_ORDER = ("Clinical", "Clinical-SVM", "Rad", "DTL", "DLR", "CDLR", "CDLR (in-sample stacking)")
@@ -186,7 +188,7 @@ def reclassification(
     wide = cohort_scores(table, cohort)
     if new not in wide.columns:
         raise ValueError(f"predictions.csv has no model {new!r} for cohort {cohort!r}")
-    others = [m for m in wide.columns[1:] if m != new] if others is None else list(others)
+    others = [m for m in wide.columns[1:] if m not in (new, IN_SAMPLE)] if others is None else list(others)
     y = wide["label"].to_numpy()
     rows = []
     for old in others:
@@ -263,11 +265,15 @@ def record_evaluation(
         record(run_path, "models.nri_idi", nri_idi)
 
 
-def family_comparisons(pairs: pd.DataFrame, model: str = "CDLR") -> pd.DataFrame:
+def family_comparisons(
+    pairs: pd.DataFrame, model: str = "CDLR", exclude: Sequence[str] = (IN_SAMPLE,)
+) -> pd.DataFrame:
     """The pre-specified family: ``model`` against every other model, Holm-adjusted within that family.
 
-    ``pairs`` is :func:`delong_comparisons` output; differences are ``AUC(model) − AUC(other)``.
+    ``pairs`` is :func:`delong_comparisons` output; differences are ``AUC(model) − AUC(other)``.  Models
+    in ``exclude`` (by default the in-sample stacking variant, which is not a competitor) are left out.
     """
+    pairs = pairs[~pairs["model_a"].isin(exclude) & ~pairs["model_b"].isin(exclude)]
     pairs = pairs[(pairs["model_a"] == model) | (pairs["model_b"] == model)]
     if pairs.empty:
         raise ValueError(f"no DeLong comparisons involve {model!r}")
