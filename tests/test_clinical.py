@@ -263,3 +263,24 @@ def test_out_of_fold_scores_ignore_validation_rows():
     assert oof.notna().all() and other.between(0, 1).all() and len(other) == len(valid)
     # out-of-fold scores differ from in-sample ones (each row was scored by a model that never saw it)
     assert not np.allclose(oof, fitted.predict_proba(X.loc[train])[:, 1])
+
+
+def test_nomogram_points_map_to_the_models_probabilities(birthwt):
+    from splkit.nomogram import Nomogram
+
+    X, y = birthwt
+    X = X.copy()
+    X.loc[X.index[:5], "lwt"] = np.nan  # missing values: points read off after the pipeline's imputation
+    pipeline = make_clinical_pipeline(TYPES).fit(X, y)
+    nomogram = Nomogram(pipeline, X)
+    patients = X.iloc[[0, 3, 17, 42, 100, 188]]
+    points = nomogram.points(patients)
+    np.testing.assert_allclose(
+        nomogram.probability(points["total"]), pipeline.predict_proba(patients)[:, 1], rtol=1e-12
+    )
+    np.testing.assert_allclose(nomogram.total_points_for(nomogram.probability([50.0, 150.0])), [50.0, 150.0])
+    # the predictor with the widest contribution range spans 0-100 points; the others less
+    spans = {s.predictor: s.extent[1] - s.extent[0] for s in nomogram.scales}
+    assert max(spans.values()) == pytest.approx(100.0) and min(spans.values()) > 0
+    for scale in nomogram.scales:  # each axis's tick points equal the points of those values
+        assert scale.points == pytest.approx(nomogram.points_for(scale.predictor, scale.values).tolist())
