@@ -48,51 +48,79 @@ def infer_type(values: pd.Series) -> str:
 class ClinicalEncoder(TransformerMixin, BaseEstimator):
     """Impute and encode clinical variables into a numeric design matrix (fitted on training only).
 
-    Numeric and ordinal columns are imputed with the training median and kept as they are; binary and
-    categorical columns are imputed with the training mode and dummy-coded against their first level
-    in sorted order (the reference): ``sex`` with levels female/male becomes the term ``sex[male]``.
-    A 0/1 column stays one term with the column's name.
+    Numeric columns are imputed with the training median.  Ordinal columns are used as numbers when
+    their values are numbers, else as the rank (0, 1, ...) of their level in ``levels``, then imputed
+    with the training median.  Binary and categorical columns are imputed with the training mode and
+    dummy-coded against their first level (the order of ``levels``, i.e. ``allowed`` in the data
+    dictionary, else sorted; levels absent from training are dropped): ``sex`` with levels
+    female/male becomes the term ``sex[male]``; a 0/1 column stays one term with the column's name.
 
     Parameters
     ----------
     types
         ``{column: numeric|ordinal|binary|categorical}``; columns not named are inferred.
+    levels
+        ``{column: [level, ...]}`` in order (first = reference, for binary the second is coded 1).
     """
 
-    def __init__(self, types: dict[str, str] | None = None):
+    def __init__(self, types: dict[str, str] | None = None, levels: dict[str, list] | None = None):
         self.types = types
+        self.levels = levels
 
     def fit(self, X: pd.DataFrame, y=None) -> ClinicalEncoder:
         X = _as_frame(X)
-        given = dict(self.types or {})
+        given, declared = dict(self.types or {}), dict(self.levels or {})
         self.features_ = list(X.columns)
-        self.types_, self.fill_, self.levels_, self.terms_, self.term_source_ = {}, {}, {}, [], {}
+        self.types_, self.fill_, self.levels_, self.ranks_ = {}, {}, {}, {}
+        self.terms_, self.term_source_ = [], {}
         for column in self.features_:
             kind = given.get(column) or infer_type(X[column])
             if kind not in NUMERIC_TYPES + LEVEL_TYPES:
                 raise ValueError(f"clinical variable {column!r} has unknown type {kind!r}")
-            values = X[column]
+            order = [str(v) for v in declared.get(column) or []]
+            if kind == "ordinal" and not _is_numeric(X[column]):
+                if not order:
+                    raise ValueError(f"ordinal variable {column!r} has text values but no ordered levels")
+                self.ranks_[column] = {level: float(rank) for rank, level in enumerate(order)}
             if kind in NUMERIC_TYPES:
-                numbers = _numeric(values, column)
+                numbers = self._numbers(X[column], column)
                 if numbers.notna().sum() == 0:
                     raise ValueError(f"clinical variable {column!r} has no values in the training data")
                 self.fill_[column] = float(numbers.median())
                 terms = [column]
             else:
-                present = values.dropna()
-                levels = sorted(present.unique().tolist(), key=lambda v: (str(type(v)), v))
+                present = _level_text(X[column]).dropna()
+                seen = set(present)
+                unknown = sorted(seen - set(order)) if order else []
+                if unknown:
+                    raise ValueError(
+                        f"clinical variable {column!r} has values {unknown} outside its levels {order}"
+                    )
+                levels = [level for level in order if level in seen] if order else sorted(seen)
                 if len(levels) < 2:
                     raise ValueError(
                         f"clinical variable {column!r} has fewer than two levels in training: {levels}"
                     )
-                self.fill_[column] = present.value_counts().sort_index().idxmax()
+                self.fill_[column] = present.value_counts().reindex(levels).idxmax()
                 self.levels_[column] = levels
-                numeric01 = kind == "binary" and set(levels) <= {0, 1}
-                terms = [column] if numeric01 else [f"{column}[{level}]" for level in levels[1:]]
+                zero_one = kind == "binary" and levels == ["0", "1"]
+                terms = [column] if zero_one else [f"{column}[{level}]" for level in levels[1:]]
             self.types_[column] = kind
             self.terms_ += terms
             self.term_source_.update({term: column for term in terms})
         return self
+
+    def _numbers(self, values: pd.Series, column: str) -> pd.Series:
+        if column in getattr(self, "ranks_", {}):
+            text = _level_text(values)
+            numbers = text.map(self.ranks_[column])
+            bad = text.notna() & numbers.isna()
+            if bad.any():
+                raise ValueError(
+                    f"ordinal variable {column!r} has values {sorted(set(text[bad]))} outside its levels"
+                )
+            return numbers.astype(float)
+        return _numeric(values, column)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         X = _as_frame(X)
@@ -101,20 +129,19 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"clinical data lack the columns {absent} the encoder was fitted on")
         out = {}
         for column in self.features_:
-            kind = self.types_[column]
-            if kind in NUMERIC_TYPES:
-                out[column] = _numeric(X[column], column).fillna(self.fill_[column]).astype(float)
+            if self.types_[column] in NUMERIC_TYPES:
+                out[column] = self._numbers(X[column], column).fillna(self.fill_[column]).astype(float)
                 continue
-            values = X[column].where(X[column].notna(), self.fill_[column])
+            values = _level_text(X[column]).fillna(self.fill_[column])
             levels = self.levels_[column]
-            unknown = sorted(set(values) - set(levels), key=str)
+            unknown = sorted(set(values) - set(levels))
             if unknown:
                 rows = X.index[values.isin(unknown)].tolist()[:5]
                 raise ValueError(
                     f"clinical variable {column!r} has levels {unknown} not seen in training (rows {rows})"
                 )
-            if kind == "binary" and set(levels) <= {0, 1}:
-                out[column] = values.astype(float)
+            if levels == ["0", "1"] and self.types_[column] == "binary":
+                out[column] = (values == "1").astype(float)
             else:
                 for level in levels[1:]:
                     out[f"{column}[{level}]"] = (values == level).astype(float)
@@ -154,9 +181,11 @@ class LogitClassifier(ClassifierMixin, BaseEstimator):
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
 
 
-def make_clinical_pipeline(types: dict[str, str] | None = None) -> Pipeline:
+def make_clinical_pipeline(
+    types: dict[str, str] | None = None, levels: dict[str, list] | None = None
+) -> Pipeline:
     """Imputation + encoding + logistic regression, the whole clinical model as one estimator."""
-    return Pipeline([("encode", ClinicalEncoder(types)), ("logit", LogitClassifier())])
+    return Pipeline([("encode", ClinicalEncoder(types, levels)), ("logit", LogitClassifier())])
 
 
 def fit_logit(X: pd.DataFrame, y, maxiter: int = 200):
@@ -279,6 +308,7 @@ def univariate_table(
     interval: str = "profile",
     level: float = 0.95,
     max_missing: float = MAX_MISSING,
+    levels: dict[str, list] | None = None,
 ) -> pd.DataFrame:
     """Univariate logistic regression of ``y`` on each column of ``X`` (available cases).
 
@@ -298,7 +328,7 @@ def univariate_table(
             )
             continue
         try:
-            encoder = ClinicalEncoder({column: (types or {}).get(column)} if types else None)
+            encoder = ClinicalEncoder(types, levels)
             design = encoder.fit_transform(X.loc[present, [column]])
         except ValueError as err:
             rows.append({**base, "term": column, "note": f"not estimable: {err}"})
@@ -327,7 +357,12 @@ def univariate_table(
 
 
 def multivariable_table(
-    X: pd.DataFrame, y, types: dict[str, str] | None = None, interval: str = "profile", level: float = 0.95
+    X: pd.DataFrame,
+    y,
+    types: dict[str, str] | None = None,
+    interval: str = "profile",
+    level: float = 0.95,
+    levels: dict[str, list] | None = None,
 ) -> tuple[pd.DataFrame, Pipeline]:
     """One logistic regression on all columns of ``X`` (imputed by the pipeline rule) with VIFs.
 
@@ -335,7 +370,7 @@ def multivariable_table(
     likelihood-ratio test of dropping the variable for multi-level categoricals, else the Wald p) and
     the fitted pipeline.
     """
-    pipeline = make_clinical_pipeline(types).fit(X, y)
+    pipeline = make_clinical_pipeline(types, levels).fit(X, y)
     encoder, result = pipeline["encode"], pipeline["logit"].result_
     table = odds_ratio_table(result, interval, level)
     table.insert(0, "variable", [encoder.term_source_[t] for t in table.index])
@@ -378,6 +413,7 @@ def select_predictors(
     interval: str = "profile",
     level: float = 0.95,
     max_missing: float = MAX_MISSING,
+    levels: dict[str, list] | None = None,
 ) -> ClinicalSelection:
     """Univariate screen, multivariable model, then the final model on the surviving predictors.
 
@@ -388,7 +424,7 @@ def select_predictors(
     multivariable p is kept — so a clinical model always exists, and a note says so.
     """
     notes: list[str] = []
-    uni = univariate_table(X, y, types, interval, level, max_missing)
+    uni = univariate_table(X, y, types, interval, level, max_missing, levels)
     for variable, note in uni.loc[uni["note"].fillna("") != "", ["variable", "note"]].itertuples(index=False):
         notes.append(f"{variable}: {note}")
     p_uni = _variable_p(uni)
@@ -400,7 +436,7 @@ def select_predictors(
         predictors = [p_uni.idxmin()]
         notes.append(f"no variable had univariate p < {univariate_p}; kept the smallest p: {predictors[0]}")
     else:
-        multi, _ = multivariable_table(X[candidates], y, types, interval, level)
+        multi, _ = multivariable_table(X[candidates], y, types, interval, level, levels)
         p_multi = _variable_p(multi)
         predictors = [v for v in candidates if p_multi[v] < multivariable_p]
         if not predictors:
@@ -408,7 +444,7 @@ def select_predictors(
             notes.append(
                 f"no candidate had multivariable p < {multivariable_p}; kept the smallest p: {predictors[0]}"
             )
-    final, pipeline = multivariable_table(X[predictors], y, types, interval, level)
+    final, pipeline = multivariable_table(X[predictors], y, types, interval, level, levels)
     return ClinicalSelection(uni, candidates, multi, predictors, final, pipeline, notes)
 
 
@@ -441,6 +477,24 @@ def out_of_fold_scores(
 
 def _as_frame(X) -> pd.DataFrame:
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    present = values.dropna()
+    return bool(pd.to_numeric(present, errors="coerce").notna().all())
+
+
+def _level_text(values: pd.Series) -> pd.Series:
+    """Values as level text: 1.0 -> "1", "male" -> "male", missing stays missing."""
+
+    def text(v):
+        if pd.isna(v):
+            return np.nan
+        if isinstance(v, (float, np.floating)) and float(v).is_integer():
+            return str(int(v))
+        return str(v)
+
+    return values.map(text).astype(object)
 
 
 def _numeric(values: pd.Series, column: str) -> pd.Series:

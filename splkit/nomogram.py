@@ -54,7 +54,8 @@ class Nomogram:
         self.coef = pd.Series(logit.coef_[0], index=list(logit.feature_names_in_))
         self.intercept = float(logit.intercept_[0])
         self.predictors = list(self.encoder.features_)
-        encoded = self.encoder.transform(X_train[self.predictors])
+        self._raw = X_train[self.predictors]
+        encoded = self.encoder.transform(self._raw)
         self.low, self.high, self.ranges = {}, {}, {}
         for predictor in self.predictors:
             contribution = self._contribution(encoded, predictor)
@@ -79,20 +80,27 @@ class Nomogram:
         return self._contribution(encoded, predictor)
 
     def _encode_one(self, predictor: str, frame: pd.DataFrame) -> pd.DataFrame:
+        # other predictors' values do not change this predictor's contribution: any training row will do
         full = pd.DataFrame(
-            {p: [self.encoder.fill_[p]] * len(frame) for p in self.predictors}, index=frame.index
+            {p: [self._raw[p].iloc[0]] * len(frame) for p in self.predictors}, index=frame.index
         )
         full[predictor] = frame[predictor].to_numpy()
         return self.encoder.transform(full)
 
     def _scale(self, predictor: str, encoded: pd.DataFrame, n_ticks: int) -> NomogramScale:
         kind = self.encoder.types_[predictor]
-        if kind in NUMERIC_TYPES:
+        ranks = self.encoder.ranks_.get(predictor)
+        if ranks:  # an ordinal variable with text levels: ticks at its levels, placed by rank
+            values = encoded[predictor]
+            ticks = [level for level, rank in ranks.items() if values.min() <= rank <= values.max()]
+            extent = self.points_for(predictor, [ticks[0], ticks[-1]])
+        elif kind in NUMERIC_TYPES:
             values = encoded[predictor]
             low, high = float(values.min()), float(values.max())
-            ticks = (
-                sorted(np.unique(values).tolist()) if kind == "ordinal" else nice_ticks(low, high, n_ticks)
-            )
+            if kind == "ordinal":
+                ticks = sorted(self._raw[predictor].dropna().astype(float).unique().tolist())
+            else:
+                ticks = nice_ticks(low, high, n_ticks)
             extent = self.points_for(predictor, [low, high])
         else:
             ticks = list(self.encoder.levels_[predictor])

@@ -100,7 +100,7 @@ def _display_frame(table: pd.DataFrame, positive: str, negative: str) -> pd.Data
     return frame
 
 
-def _tableone(frame, columns, categorical, nonnormal, groupby, overall=False):
+def _tableone(frame, columns, categorical, nonnormal, groupby, overall=False, order=None):
     from tableone import TableOne as _TableOne
 
     result = _TableOne(
@@ -114,6 +114,7 @@ def _tableone(frame, columns, categorical, nonnormal, groupby, overall=False):
         overall=overall,
         include_null=False,
         decimals=1,
+        order=order or None,
     )
     out = result.tableone
     out.columns = [c[1] if isinstance(c, tuple) else c for c in out.columns]
@@ -125,15 +126,23 @@ def table_one(
     types: dict[str, str],
     positive: str = "malignant",
     negative: str = "benign",
+    levels: dict[str, list] | None = None,
 ) -> TableOne:
     """Table 1 of a cohort table (``label`` 0/1, ``cohort``, clinical variables with their ``types``).
 
     Columns: missing count, overall, each cohort, the p-value between cohorts (comparability), and for
-    each cohort its outcome groups with the p-value between them.
+    each cohort its outcome groups with the p-value between them.  ``levels`` orders the rows of
+    categorical variables (e.g. the data dictionary's ``allowed``).
     """
     columns = [c for c in types if c in table.columns]
     categorical = [c for c in columns if types[c] != "numeric"]
     frame = _display_frame(table, positive, negative)
+    order = {}
+    for column, column_levels in (levels or {}).items():
+        if column in categorical and len(column_levels):
+            present = set(frame[column].dropna().map(_text))
+            frame[column] = frame[column].map(lambda v: v if pd.isna(v) else _text(v))
+            order[column] = [str(v) for v in column_levels if str(v) in present]
     cohorts = [COHORT_NAMES.get(c, c) for c in COHORT_NAMES if c in set(table["cohort"])]
     cohorts += sorted(set(frame["cohort"]) - set(cohorts))
     cells = frame["cohort"] + " / " + frame["outcome"]
@@ -143,12 +152,12 @@ def table_one(
         if c not in categorical
         and not is_normal([frame.loc[cells == cell, c].to_numpy(float) for cell in cells.unique()])
     ]
-    by_cohort = _tableone(frame, columns, categorical, nonnormal, "cohort", overall=True)
+    by_cohort = _tableone(frame, columns, categorical, nonnormal, "cohort", overall=True, order=order)
     pieces = [by_cohort[["Missing", "Overall", *cohorts]]]
     comparisons = [("cohorts", frame, "cohort")]
     for cohort in cohorts:
         part = frame[frame["cohort"] == cohort]
-        sub = _tableone(part, columns, categorical, nonnormal, "outcome")
+        sub = _tableone(part, columns, categorical, nonnormal, "outcome", order=order)
         sub = sub[[negative, positive]].rename(columns=lambda g, c=cohort: f"{c}: {g}")
         pieces.append(sub)
         comparisons.append((cohort, part, "outcome"))
@@ -187,6 +196,12 @@ def comparability(tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     out = tests[tests["comparison"] == "cohorts"][["variable", "test", "p"]].set_index("variable")
     out["differs"] = out["p"] < alpha
     return out
+
+
+def _text(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _format_p(p: float) -> str:

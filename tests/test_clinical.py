@@ -284,3 +284,51 @@ def test_nomogram_points_map_to_the_models_probabilities(birthwt):
     assert max(spans.values()) == pytest.approx(100.0) and min(spans.values()) > 0
     for scale in nomogram.scales:  # each axis's tick points equal the points of those values
         assert scale.points == pytest.approx(nomogram.points_for(scale.predictor, scale.values).tolist())
+
+
+def test_encoder_follows_declared_levels_and_ordinal_ranks():
+    train = pd.DataFrame(
+        {
+            "grade": ["0", "II", "I", None, "III", "I"],
+            "location": ["upper", "lower", "middle", "lower", "upper", None],
+            "fever": [0.0, 1.0, 1.0, np.nan, 0.0, 1.0],
+        }
+    )
+    types = {"grade": "ordinal", "location": "categorical", "fever": "binary"}
+    levels = {"grade": ["0", "I", "II", "III"], "location": ["upper", "middle", "lower"], "fever": ["0", "1"]}
+    encoder = ClinicalEncoder(types, levels).fit(train)
+    out = encoder.transform(train)
+    assert list(out.columns) == ["grade", "location[middle]", "location[lower]", "fever"]
+    assert out["grade"].tolist() == [0.0, 2.0, 1.0, 1.0, 3.0, 1.0]  # missing -> training median rank 1
+    assert out["fever"].tolist() == [0.0, 1.0, 1.0, 1.0, 0.0, 1.0]
+    # missing -> training mode; upper and lower tie (2 each): the first in level order, upper (reference)
+    assert out.loc[5, ["location[middle]", "location[lower]"]].tolist() == [0.0, 0.0]
+    with pytest.raises(ValueError, match="outside its levels"):
+        ClinicalEncoder(types, {**levels, "grade": ["0", "I"]}).fit(train)
+
+
+def test_nomogram_with_ordinal_text_levels_and_categorical():
+    from splkit.nomogram import Nomogram
+
+    rng = np.random.default_rng(5)
+    n = 200
+    X = pd.DataFrame(
+        {
+            "grade": rng.choice(["0", "I", "II", "III"], n),
+            "location": rng.choice(["upper", "middle", "lower"], n),
+            "size": rng.normal(30, 8, n),
+        }
+    )
+    y = (
+        rng.uniform(size=n)
+        < 1 / (1 + np.exp(-(X["size"] - 30) / 8 - X["grade"].map({"0": 0, "I": 0.5, "II": 1, "III": 1.5})))
+    ).astype(int)
+    types = {"grade": "ordinal", "location": "categorical", "size": "numeric"}
+    levels = {"grade": ["0", "I", "II", "III"], "location": ["upper", "middle", "lower"]}
+    pipeline = make_clinical_pipeline(types, levels).fit(X, y)
+    nomogram = Nomogram(pipeline, X)
+    grade = next(s for s in nomogram.scales if s.predictor == "grade")
+    assert grade.values == ["0", "I", "II", "III"]
+    np.testing.assert_allclose(
+        nomogram.probability(nomogram.points(X.head(8))["total"]), pipeline.predict_proba(X.head(8))[:, 1]
+    )
