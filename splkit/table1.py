@@ -101,22 +101,26 @@ def _display_frame(table: pd.DataFrame, positive: str, negative: str) -> pd.Data
 
 
 def _tableone(frame, columns, categorical, nonnormal, groupby, overall=False, order=None):
+    import warnings
+
     from tableone import TableOne as _TableOne
 
-    result = _TableOne(
-        frame,
-        columns=columns,
-        categorical=categorical,
-        nonnormal=nonnormal,
-        groupby=groupby,
-        pval=False,
-        missing=True,
-        overall=overall,
-        include_null=False,
-        decimals=1,
-        order=order or None,
-    )
-    out = result.tableone
+    with warnings.catch_warnings():  # levels absent from a subgroup: filled as 0 (0.0) by the caller
+        warnings.filterwarnings("ignore", message="Order value not found")
+        result = _TableOne(
+            frame,
+            columns=columns,
+            categorical=categorical,
+            nonnormal=nonnormal,
+            groupby=groupby,
+            pval=False,
+            missing=True,
+            overall=overall,
+            include_null=False,
+            decimals=1,
+            order=order or None,
+        )
+    out = result.tableone.copy()
     out.columns = [c[1] if isinstance(c, tuple) else c for c in out.columns]
     return out
 
@@ -168,6 +172,9 @@ def table_one(
             rows.append({"variable": column, "comparison": name, **vars(result)})
     tests = pd.DataFrame(rows)
     combined = pd.concat(pieces, axis=1)
+    level_rows = combined.index.get_level_values(1) != ""
+    group_columns = [c for c in combined.columns if c != "Missing"]
+    combined.loc[level_rows, group_columns] = combined.loc[level_rows, group_columns].fillna("0 (0.0)")
     p_columns = {"cohorts": f"p ({' vs '.join(cohorts)})", **{c: f"p ({c})" for c in cohorts}}
     first_row = {}
     for variable_label in combined.index.get_level_values(0).unique():
