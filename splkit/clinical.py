@@ -485,11 +485,17 @@ def _is_numeric(values: pd.Series) -> bool:
 
 
 def _level_text(values: pd.Series) -> pd.Series:
-    """Values as level text: 1.0 -> "1", "male" -> "male", missing stays missing."""
+    """Values as level text: 1.0 and "1.0" -> "1", "male" -> "male", missing stays missing."""
 
     def text(v):
         if pd.isna(v):
             return np.nan
+        if isinstance(v, str):
+            try:
+                number = float(v)
+            except ValueError:
+                return v.strip()
+            return str(int(number)) if number.is_integer() else v.strip()
         if isinstance(v, (float, np.floating)) and float(v).is_integer():
             return str(int(v))
         return str(v)

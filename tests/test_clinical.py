@@ -332,3 +332,10 @@ def test_nomogram_with_ordinal_text_levels_and_categorical():
     np.testing.assert_allclose(
         nomogram.probability(nomogram.points(X.head(8))["total"]), pipeline.predict_proba(X.head(8))[:, 1]
     )
+
+
+def test_encoder_reads_binary_levels_written_as_floats():
+    # cohort.csv stores 0/1 variables as 0.0/1.0; read back as text they must still match levels 0/1
+    train = pd.DataFrame({"fever": ["0.0", "1.0", None, "1.0"]})
+    out = ClinicalEncoder({"fever": "binary"}, {"fever": ["0", "1"]}).fit_transform(train)
+    assert out["fever"].tolist() == [0.0, 1.0, 1.0, 1.0]
