@@ -4,7 +4,8 @@ The clinical model is the classic two-step logistic regression of diagnostic rad
 (e.g. Wei et al., Front. Oncol. 2026): every clinical variable is tested alone (univariate logistic
 regression) on the training cohort; those with p below ``clinical.univariate_p`` enter one
 multivariable logistic regression, and those with p below ``clinical.multivariable_p`` there become the
-clinical predictors.  The final model is refitted on the predictors alone.
+clinical predictors.  The final model is refitted on the predictors alone.  This module holds the
+estimators and the tables; :mod:`splkit.clinical_selection` the selection rule.
 
 Everything is fitted on the training cohort only.  Missing values follow the project rule
 (``data/README.md``): inside the fitted pipeline, numeric / ordinal variables are imputed with the
@@ -21,14 +22,12 @@ deviance, which is what R's ``confint`` approximates by spline interpolation.
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, stats
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.model_selection import StratifiedKFold
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
@@ -52,7 +51,8 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
     their values are numbers, else as the rank (0, 1, ...) of their level in ``levels``, then imputed
     with the training median.  Binary and categorical columns are imputed with the training mode and
     dummy-coded against their first level (the order of ``levels``, i.e. ``allowed`` in the data
-    dictionary, else sorted; levels absent from training are dropped): ``sex`` with levels
+    dictionary, else sorted; declared levels absent from training get no term and are coded like the
+    reference, with a warning): ``sex`` with levels
     female/male becomes the term ``sex[male]``; a 0/1 column stays one term with the column's name.
 
     Parameters
@@ -71,7 +71,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
         X = _as_frame(X)
         given, declared = dict(self.types or {}), dict(self.levels or {})
         self.features_ = list(X.columns)
-        self.types_, self.fill_, self.levels_, self.ranks_ = {}, {}, {}, {}
+        self.types_, self.fill_, self.levels_, self.ranks_, self.declared_ = {}, {}, {}, {}, {}
         self.terms_, self.term_source_ = [], {}
         for column in self.features_:
             kind = given.get(column) or infer_type(X[column])
@@ -103,6 +103,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                     )
                 self.fill_[column] = present.value_counts().reindex(levels).idxmax()
                 self.levels_[column] = levels
+                self.declared_[column] = order
                 zero_one = kind == "binary" and levels == ["0", "1"]
                 terms = [column] if zero_one else [f"{column}[{level}]" for level in levels[1:]]
             self.types_[column] = kind
@@ -134,11 +135,18 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 continue
             values = _level_text(X[column]).fillna(self.fill_[column])
             levels = self.levels_[column]
-            unknown = sorted(set(values) - set(levels))
+            unseen = set(values) - set(levels)
+            unknown = sorted(unseen - set(self.declared_.get(column, [])))
             if unknown:
                 rows = X.index[values.isin(unknown)].tolist()[:5]
                 raise ValueError(
                     f"clinical variable {column!r} has levels {unknown} not seen in training (rows {rows})"
+                )
+            if unseen:  # declared levels absent from training: no coefficient, coded as the reference
+                warnings.warn(
+                    f"clinical variable {column!r}: levels {sorted(unseen)} were absent from training and are "
+                    f"coded as the reference level {levels[0]!r}",
+                    stacklevel=2,
                 )
             if levels == ["0", "1"] and self.types_[column] == "binary":
                 out[column] = (values == "1").astype(float)
@@ -282,6 +290,7 @@ def odds_ratio_table(result, interval: str = "profile", level: float = 0.95) -> 
     rows = []
     for term in terms:
         low, high = profile_interval(result, term, level) if interval == "profile" else wald.loc[term]
+        low, high = np.clip([low, high], -700, 700)  # exp() of a separated fit's bound: inf, not overflow
         rows.append(
             {
                 "term": term,
@@ -385,94 +394,6 @@ def multivariable_table(
             reduced = fit_logit(encoder.transform(X)[keep], y)
             table.loc[list(terms), "p_variable"] = stats.chi2.sf(2 * (result.llf - reduced.llf), len(terms))
     return table, pipeline
-
-
-@dataclass
-class ClinicalSelection:
-    """What :func:`select_predictors` did: the tables, the candidates, the predictors and why."""
-
-    univariate: pd.DataFrame
-    candidates: list[str]
-    multivariable: pd.DataFrame | None
-    predictors: list[str]
-    final: pd.DataFrame
-    pipeline: Pipeline
-    notes: list[str] = field(default_factory=list)
-
-
-def _variable_p(table: pd.DataFrame) -> pd.Series:
-    return table.dropna(subset=["p_variable"]).groupby("variable", sort=False)["p_variable"].first()
-
-
-def select_predictors(
-    X: pd.DataFrame,
-    y,
-    types: dict[str, str] | None = None,
-    univariate_p: float = 0.05,
-    multivariable_p: float = 0.05,
-    interval: str = "profile",
-    level: float = 0.95,
-    max_missing: float = MAX_MISSING,
-    levels: dict[str, list] | None = None,
-) -> ClinicalSelection:
-    """Univariate screen, multivariable model, then the final model on the surviving predictors.
-
-    Rule: variables with univariate ``p_variable < univariate_p`` enter the multivariable model; those
-    with multivariable ``p_variable < multivariable_p`` are the predictors (one pass, no stepwise
-    iteration).  When no variable passes the screen, the variable with the smallest univariate p is
-    kept; when none stays significant in the multivariable model, the candidate with the smallest
-    multivariable p is kept — so a clinical model always exists, and a note says so.
-    """
-    notes: list[str] = []
-    uni = univariate_table(X, y, types, interval, level, max_missing, levels)
-    for variable, note in uni.loc[uni["note"].fillna("") != "", ["variable", "note"]].itertuples(index=False):
-        notes.append(f"{variable}: {note}")
-    p_uni = _variable_p(uni)
-    if p_uni.empty:
-        raise ValueError("no clinical variable could be estimated; cannot build a clinical model")
-    candidates = p_uni.index[p_uni < univariate_p].tolist()
-    multi = None
-    if not candidates:
-        predictors = [p_uni.idxmin()]
-        notes.append(f"no variable had univariate p < {univariate_p}; kept the smallest p: {predictors[0]}")
-    else:
-        multi, _ = multivariable_table(X[candidates], y, types, interval, level, levels)
-        p_multi = _variable_p(multi)
-        predictors = [v for v in candidates if p_multi[v] < multivariable_p]
-        if not predictors:
-            predictors = [p_multi.idxmin()]
-            notes.append(
-                f"no candidate had multivariable p < {multivariable_p}; kept the smallest p: {predictors[0]}"
-            )
-    final, pipeline = multivariable_table(X[predictors], y, types, interval, level, levels)
-    return ClinicalSelection(uni, candidates, multi, predictors, final, pipeline, notes)
-
-
-def out_of_fold_scores(
-    estimator,
-    X_train: pd.DataFrame,
-    y_train,
-    X_other: pd.DataFrame | None = None,
-    n_splits: int = 5,
-    random_state: int | None = None,
-) -> tuple[pd.Series, pd.Series, object]:
-    """Out-of-fold probabilities for training rows and fitted-on-all-training ones for ``X_other``.
-
-    Each fold refits a clone of the whole ``estimator`` (imputation and encoding included) on the other
-    folds of a :class:`~sklearn.model_selection.StratifiedKFold` (shuffled with ``random_state``).
-    Rows of ``X_other`` never reach any fit.  Returns ``(oof, other, fitted_on_all_training)``.
-    """
-    y = np.asarray(y_train).astype(int)
-    oof = pd.Series(np.nan, index=X_train.index, dtype=float)
-    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
-    for fit_rows, score_rows in folds.split(X_train, y):
-        model = clone(estimator).fit(X_train.iloc[fit_rows], y[fit_rows])
-        oof.iloc[score_rows] = model.predict_proba(X_train.iloc[score_rows])[:, 1]
-    fitted = clone(estimator).fit(X_train, y)
-    other = pd.Series(dtype=float)
-    if X_other is not None and len(X_other):
-        other = pd.Series(fitted.predict_proba(X_other)[:, 1], index=X_other.index)
-    return oof, other, fitted
 
 
 def _as_frame(X) -> pd.DataFrame:

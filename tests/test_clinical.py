@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from splkit.clinical import (
-    ClinicalEncoder,
-    make_clinical_pipeline,
-    multivariable_table,
-    out_of_fold_scores,
-    select_predictors,
-    univariate_table,
-)
+from splkit.clinical import ClinicalEncoder, make_clinical_pipeline, multivariable_table, univariate_table
+from splkit.clinical_selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
 
 BIRTHWT = Path(__file__).parent / "data" / "birthwt.csv"
 TYPES = {"race": "categorical", "smoke": "binary", "ht": "binary", "ui": "binary", "ptl": "numeric"}
@@ -339,3 +333,30 @@ def test_encoder_reads_binary_levels_written_as_floats():
     train = pd.DataFrame({"fever": ["0.0", "1.0", None, "1.0"]})
     out = ClinicalEncoder({"fever": "binary"}, {"fever": ["0", "1"]}).fit_transform(train)
     assert out["fever"].tolist() == [0.0, 1.0, 1.0, 1.0]
+
+
+def test_selected_model_reselects_inside_each_fold_and_ignores_validation_rows():
+    X, y = _toy()
+    train, valid = X.index[:120], X.index[120:]
+    model = SelectedClinicalModel({"sex": "binary"})
+    folds: list = []
+    oof, other, fitted = out_of_fold_scores(
+        model, X.loc[train], y[train], X.loc[valid], 3, 7, fold_models=folds
+    )
+    assert len(folds) == 3 and all(hasattr(m, "predictors_") for m in folds)
+    assert fitted.predictors_ == select_predictors(X.loc[train], y[train], {"sex": "binary"}).predictors
+    altered = X.loc[valid].assign(age=-5.0, sex="female")
+    oof2, other2, fitted2 = out_of_fold_scores(model, X.loc[train], y[train], altered, 3, 7)
+    pd.testing.assert_series_equal(oof, oof2)
+    assert fitted2.predictors_ == fitted.predictors_ and not np.allclose(other, other2)
+
+
+def test_declared_level_absent_from_training_is_coded_as_reference_with_warning():
+    train = pd.DataFrame({"location": ["upper", "lower", "upper", "lower"]})
+    encoder = ClinicalEncoder({"location": "categorical"}, {"location": ["upper", "middle", "lower"]}).fit(
+        train
+    )
+    assert encoder.terms_ == ["location[lower]"]
+    with pytest.warns(UserWarning, match="absent from training"):
+        out = encoder.transform(pd.DataFrame({"location": ["middle", "lower"]}))
+    assert out["location[lower]"].tolist() == [0.0, 1.0]
