@@ -97,22 +97,34 @@ def odds_ratio_record(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     }
 
 
-def describe_terms(encoder) -> dict[str, str]:
-    """How each model term is coded, e.g. ``{"sex[male]": "sex: male = 1, female = 0 (reference)"}``."""
+def describe_terms(encoder, units: dict[str, str] | None = None) -> dict[str, str]:
+    """How each model term is coded, e.g. ``{"sex[male]": "sex: male vs female (reference)"}``.
+
+    ``units`` (``variables.csv``'s ``unit``) makes numeric terms read "per 1 ng/mL".
+    """
+    units = units or {}
     out = {}
     for term, column in encoder.term_source_.items():
         kind = encoder.types_[column]
         if kind in NUMERIC_TYPES:
             ranks = encoder.ranks_.get(column)
-            out[term] = (
-                f"{column}: ordinal levels coded {', '.join(f'{k} = {v:g}' for k, v in ranks.items())}"
-                if ranks
-                else f"{column}: {kind}, per unit"
-            )
+            unit = str(units.get(column) or "").strip()
+            if ranks:
+                out[term] = (
+                    f"{column}: per level, levels coded {', '.join(f'{k} = {v:g}' for k, v in ranks.items())}"
+                )
+            elif kind == "ordinal":
+                out[term] = f"{column}: per level (ordinal)"
+            else:
+                out[term] = (
+                    f"{column}: per 1 {unit}"
+                    if unit and unit.lower() not in ("null", "nan")
+                    else f"{column}: per unit"
+                )
         else:
             levels = encoder.levels_[column]
             level = term[len(column) + 1 : -1] if term != column else levels[1]
-            out[term] = f"{column}: {level} = 1 vs {levels[0]} (reference)"
+            out[term] = f"{column}: {level} vs {levels[0]} (reference)"
     return out
 
 

@@ -46,9 +46,19 @@ class Nomogram:
         The training data the pipeline was fitted on (sets each numeric predictor's range).
     n_ticks
         About how many labelled values per numeric axis.
+    display_quantile
+        Continuous axes span the ``q`` to ``1 - q`` quantiles of the training values, so a few extreme
+        laboratory values do not squeeze every other axis; default ``q = 10 / max(n, 200)``, as
+        ``rms::datadist``.  Points of values outside stay exact (the scales extend linearly).
     """
 
-    def __init__(self, pipeline: Pipeline, X_train: pd.DataFrame, n_ticks: int = 6):
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        X_train: pd.DataFrame,
+        n_ticks: int = 6,
+        display_quantile: float | None = None,
+    ):
         self.encoder = pipeline["encode"]
         logit = pipeline["logit"]
         self.coef = pd.Series(logit.coef_[0], index=list(logit.feature_names_in_))
@@ -56,15 +66,28 @@ class Nomogram:
         self.predictors = list(self.encoder.features_)
         self._raw = X_train[self.predictors]
         encoded = self.encoder.transform(self._raw)
-        self.low, self.high, self.ranges = {}, {}, {}
+        q = 10 / max(len(X_train), 200) if display_quantile is None else display_quantile
+        self.value_range = {}
         for predictor in self.predictors:
-            contribution = self._contribution(encoded, predictor)
-            if self.encoder.types_[predictor] not in NUMERIC_TYPES:
+            if self.encoder.types_[predictor] == "numeric":
+                values = encoded[predictor]
+                self.value_range[predictor] = (float(values.quantile(q)), float(values.quantile(1 - q)))
+            elif self.encoder.types_[predictor] == "ordinal":
+                self.value_range[predictor] = (
+                    float(encoded[predictor].min()),
+                    float(encoded[predictor].max()),
+                )
+        self.low, self.high = {}, {}
+        for predictor in self.predictors:
+            if predictor in self.value_range:
+                terms = self._terms(predictor)
+                contribution = np.asarray(self.value_range[predictor]) * float(self.coef[terms].iloc[0])
+            else:
                 contribution = self._level_contributions(predictor)
             self.low[predictor] = float(np.min(contribution))
             self.high[predictor] = float(np.max(contribution))
         self.range = max(self.high[p] - self.low[p] for p in self.predictors) or 1.0
-        self.scales = [self._scale(p, encoded, n_ticks) for p in self.predictors]
+        self.scales = [self._scale(p, n_ticks) for p in self.predictors]
 
     def _terms(self, predictor: str) -> list[str]:
         return [t for t in self.encoder.terms_ if self.encoder.term_source_[t] == predictor]
@@ -87,16 +110,15 @@ class Nomogram:
         full[predictor] = frame[predictor].to_numpy()
         return self.encoder.transform(full)
 
-    def _scale(self, predictor: str, encoded: pd.DataFrame, n_ticks: int) -> NomogramScale:
+    def _scale(self, predictor: str, n_ticks: int) -> NomogramScale:
         kind = self.encoder.types_[predictor]
         ranks = self.encoder.ranks_.get(predictor)
         if ranks:  # an ordinal variable with text levels: ticks at its levels, placed by rank
-            values = encoded[predictor]
-            ticks = [level for level, rank in ranks.items() if values.min() <= rank <= values.max()]
+            low, high = self.value_range[predictor]
+            ticks = [level for level, rank in ranks.items() if low <= rank <= high]
             extent = self.points_for(predictor, [ticks[0], ticks[-1]])
         elif kind in NUMERIC_TYPES:
-            values = encoded[predictor]
-            low, high = float(values.min()), float(values.max())
+            low, high = self.value_range[predictor]
             if kind == "ordinal":
                 ticks = sorted(self._raw[predictor].dropna().astype(float).unique().tolist())
             else:
@@ -142,7 +164,7 @@ class Nomogram:
 
     @property
     def max_total(self) -> float:
-        """The largest total points a training-range patient can reach."""
+        """The largest total points on the displayed axes."""
         return sum(100.0 * (self.high[p] - self.low[p]) / self.range for p in self.predictors)
 
 
