@@ -290,15 +290,16 @@ def odds_ratio_table(result, interval: str = "profile", level: float = 0.95) -> 
     rows = []
     for term in terms:
         low, high = profile_interval(result, term, level) if interval == "profile" else wald.loc[term]
-        low, high = np.clip([low, high], -700, 700)  # exp() of a separated fit's bound: inf, not overflow
+        with np.errstate(over="ignore"):  # a bound of a separated fit is infinite: exp() -> inf
+            low, high = np.exp(np.asarray([low, high], dtype=float))
         rows.append(
             {
                 "term": term,
                 "coef": result.params[term],
                 "se": result.bse[term],
                 "or": np.exp(result.params[term]),
-                "low": np.exp(low),
-                "high": np.exp(high),
+                "low": low,
+                "high": high,
                 "p": result.pvalues[term],
             }
         )

@@ -360,3 +360,28 @@ def test_declared_level_absent_from_training_is_coded_as_reference_with_warning(
     with pytest.warns(UserWarning, match="absent from training"):
         out = encoder.transform(pd.DataFrame({"location": ["middle", "lower"]}))
     assert out["location[lower]"].tolist() == [0.0, 1.0]
+
+
+def test_profile_interval_is_open_ended_under_separation():
+    # x = 1 -> always y = 1 (quasi-complete separation): the MLE of beta_x is infinite, so is the upper
+    # profile bound (R's confint fails here).  The lower bound must satisfy the profile equation, checked
+    # by maximising the profile log-likelihood over the intercept with scipy.
+    from scipy import optimize, stats
+
+    from splkit.clinical import fit_logit, odds_ratio_table
+
+    x = np.r_[np.ones(10), np.zeros(30)]
+    y = np.r_[np.ones(10), np.tile([0, 1], 15)]
+    with pytest.warns(UserWarning, match="did not converge"):
+        result = fit_logit(pd.DataFrame({"x": x}), y)
+    row = odds_ratio_table(result, "profile").loc["x"]
+    assert np.isinf(row["high"]) and np.isfinite(row["low"])
+    b = np.log(row["low"])
+
+    def neg_profile(a):
+        eta = a + b * x
+        return -np.sum(y * eta - np.logaddexp(0, eta))
+
+    profile_ll = -optimize.minimize_scalar(neg_profile, bounds=(-10, 10), method="bounded").fun
+    supremum = 30 * np.log(0.5)  # x = 1 fitted perfectly, x = 0 group at its 50 % rate
+    assert 2 * (supremum - profile_ll) == pytest.approx(stats.chi2.ppf(0.95, 1), abs=1e-4)
