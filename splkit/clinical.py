@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.pipeline import Pipeline
 from statsmodels.stats.outliers_influence import variance_inflation_factor
@@ -182,7 +182,7 @@ class LogitClassifier(ClassifierMixin, BaseEstimator):
         return self.intercept_[0] + X[list(self.feature_names_in_)].to_numpy(float) @ self.coef_[0]
 
     def predict_proba(self, X) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-self.decision_function(X)))
+        p = special.expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
@@ -224,7 +224,7 @@ def _offset_logit_loglik(X: np.ndarray, y: np.ndarray, offset: np.ndarray, start
     for _ in range(200):
         if X.shape[1] == 0:
             break
-        p = 1.0 / (1.0 + np.exp(-(offset + X @ theta)))
+        p = special.expit(offset + X @ theta)
         hessian = X.T @ (X * (p * (1 - p))[:, None])
         hessian += 1e-12 * (np.trace(hessian) + 1.0) * np.eye(X.shape[1])
         step = np.linalg.solve(hessian, X.T @ (y - p))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from sklearn.pipeline import Pipeline
 
 from splkit.clinical import NUMERIC_TYPES
@@ -154,7 +155,7 @@ class Nomogram:
 
     def probability(self, total_points) -> np.ndarray:
         """Predicted probability at the given total points."""
-        return 1.0 / (1.0 + np.exp(-self.linear_predictor(total_points)))
+        return special.expit(self.linear_predictor(total_points))
 
     def total_points_for(self, probability) -> np.ndarray:
         """Total points at which the model predicts ``probability`` (inverse of :meth:`probability`)."""
