@@ -97,8 +97,7 @@ def _write_png(path: Path, array: np.ndarray, compress_level: int = 6) -> None:
 
 def _work(task: tuple[int, int, bool, str, bool]) -> dict:
     seed, index, reader2, folder, dicom = task
-    with threadpool_limits(1):  # tiny BLAS products: threads only add contention
-        row, image, mask1, mask2 = simulate_patient(seed, index, reader2)
+    row, image, mask1, mask2 = simulate_patient(seed, index, reader2)
     folder = Path(folder)
     pid = row["patient_id"]
     if dicom:
@@ -111,6 +110,11 @@ def _work(task: tuple[int, int, bool, str, bool]) -> dict:
     if mask2 is not None:
         _write_png(folder / "masks_reader2" / f"{pid}.png", mask2.astype(np.uint8) * 255)
     return row
+
+
+def _single_threaded() -> None:
+    """Pool initializer: the BLAS products here are tiny, so threads would only add contention."""
+    threadpool_limits(1)
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
@@ -170,10 +174,11 @@ def simulate_cohort(
         n_jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1, max(n // 20, 1))
         bar = dict(total=n, desc="simulating patients", unit="patient", disable=not progress)
         if n_jobs > 1:
-            with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
+            with multiprocessing.get_context("fork").Pool(n_jobs, initializer=_single_threaded) as pool:
                 rows = list(tqdm(pool.imap(_work, tasks, chunksize=4), **bar))
         else:
-            rows = [_work(task) for task in tqdm(tasks, **bar)]
+            with threadpool_limits(1):
+                rows = [_work(task) for task in tqdm(tasks, **bar)]
         table = pd.DataFrame(rows)
         if not dicom:
             table.insert(2, "spacing_mm", PROBE.pixel_mm)
