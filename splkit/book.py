@@ -9,6 +9,7 @@ reference fails the build.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,26 @@ from splkit.plots import plotly_js_path
 BOOK_SOURCES = PROJECT_ROOT / "book"
 
 
+#: Output mime types the book does not render; figures also carry an HTML version (``splkit.plots.show``).
+JUPYTERLAB_ONLY_MIME_TYPES = ("application/vnd.plotly.v1+json",)
+
+
+def _stage_notebook(source: Path, target: Path) -> None:
+    """Copy an executed notebook, dropping JupyterLab-only mime types the HTML version replaces.
+
+    myst-nb warns about every mime type it cannot render even when it then picks ``text/html``
+    from the same bundle, and the book builds with warnings as errors.
+    """
+    notebook = json.loads(source.read_text())
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                for mime_type in JUPYTERLAB_ONLY_MIME_TYPES:
+                    data.pop(mime_type, None)
+    target.write_text(json.dumps(notebook, indent=1))
+
+
 def stage_book(run_dir: Path) -> Path:
     """Assemble the book's source folder for one run and return it."""
     executed = run_dir / "notebooks"
@@ -29,7 +50,9 @@ def stage_book(run_dir: Path) -> Path:
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))
-    shutil.copytree(executed, stage / "notebooks")
+    (stage / "notebooks").mkdir()
+    for notebook in sorted(executed.glob("*.ipynb")):
+        _stage_notebook(notebook, stage / "notebooks" / notebook.name)
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
     from splkit.bookpages import write_generated_pages

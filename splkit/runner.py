@@ -82,6 +82,8 @@ def run_notebooks(
                 cwd=str(NOTEBOOK_DIR),
                 progress_bar=False,
                 log_output=False,
+                # the kernel talks to papermill over loopback; its TCP-encryption notice is noise here
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except Exception:
             print(f" FAILED after {time.perf_counter() - start:.1f} s (see {out_dir / notebook.name})", flush=True)
