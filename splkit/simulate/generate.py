@@ -7,6 +7,7 @@ in parallel.  The folder is built in a temporary directory next to ``out`` and r
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -21,6 +22,7 @@ from PIL import Image
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from splkit.pseudonym import SALT_FILE
 from splkit.simulate import anatomy, bmode, clinical, lesion
 
 GENERATOR_VERSION = "1"
@@ -174,7 +176,8 @@ def simulate_cohort(
         n_jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1, max(n // 20, 1))
         bar = dict(total=n, desc="simulating patients", unit="patient", disable=not progress)
         if n_jobs > 1:
-            with multiprocessing.get_context("fork").Pool(n_jobs, initializer=_single_threaded) as pool:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            with multiprocessing.get_context(method).Pool(n_jobs, initializer=_single_threaded) as pool:
                 rows = list(tqdm(pool.imap(_work, tasks, chunksize=4), **bar))
         else:
             with threadpool_limits(1):
@@ -198,6 +201,10 @@ def simulate_cohort(
             "positive_label": "malignant",
         }
         (tmp / MARKER).write_text(yaml.safe_dump(provenance, sort_keys=False))
+        # Synthetic data has nothing to hide: a salt derived from the seed makes the pseudonyms (and
+        # so the split) the same on every machine that generates this cohort.
+        salt = hashlib.sha256(f"splkit-simulate-salt-{seed}".encode()).hexdigest()[:32]
+        (tmp / SALT_FILE).write_text(salt + "\n")
         tmp.chmod(0o755)
         _replace_dir(tmp, out)
     except BaseException:
