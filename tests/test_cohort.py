@@ -538,6 +538,6 @@ def test_609_patients_split_487_122_through_the_loader(tmp_path):
     root = make_cohort(tmp_path / "c", n=609, labels=labels)
     start = time.perf_counter()
     cohort = load_cohort(root, salt="s", seed=609)
-    assert time.perf_counter() - start < 10.0  # ~0.5 s on an idle core for 32 x 32 images
+    assert time.perf_counter() - start < 30.0  # ~1 s on an idle core; generous for a loaded CI machine
     assert (len(cohort.train), len(cohort.validation)) == (487, 122)
     assert (cohort.train["label"].sum(), cohort.validation["label"].sum()) == (292, 73)
