@@ -484,7 +484,8 @@ def test_pseudonyms_stable_and_salted(tmp_path):
 
 def test_no_input_id_in_run_outputs(tmp_path):
     ids = [f"HOSP-{i:05d}-SMITH" for i in range(12)]
-    root = make_cohort(tmp_path / "c", n=12, prefix="HOSP-X")
+    fever = [1, 0, np.nan] * 4
+    root = make_cohort(tmp_path / "c", n=12, prefix="HOSP-X", extra={"fever": fever})
     table = pd.read_csv(root / "clinical.csv")
     for old, new in zip(table["patient_id"], ids, strict=True):
         (root / "images" / f"{old}.png").rename(root / "images" / f"{new}.png")
@@ -501,6 +502,8 @@ def test_no_input_id_in_run_outputs(tmp_path):
         assert not any(patient in text for patient in ids)
         assert "HOSP" not in text and "SMITH" not in text
     table_out = pd.read_csv(run_dir / "cohort.csv")
+    fever_written = pd.read_csv(run_dir / "cohort.csv", dtype=str, keep_default_na=False)["fever"]
+    assert set(fever_written) == {"0", "1", ""}  # 0/1 codes stay 0/1 (not 1.0), missing stays empty
     assert list(table_out.columns[:3]) == ["patient", "cohort", "label"]
     assert table_out["patient"].str.fullmatch(r"P\d{4}").all()
     assert list(pd.read_csv(run_dir / "split.csv").columns) == ["patient", "cohort"]
