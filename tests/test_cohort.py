@@ -293,13 +293,18 @@ def test_ids_without_images_and_images_without_rows(tmp_path):
     table.loc[len(table)] = ["SIM-50", "benign", 60, "male", 0.2]
     table.to_csv(root / "clinical.csv", index=False)
     write_png(root / "images" / "sim-50.png", image_array())  # wrong case
+    write_png(root / "masks_reader2" / "SIM-77.png", mask_array())
+    write_png(root / "masks_reader2" / "SIM-1.png", mask_array(size=20))
     problems = problems_of(root)
     orphans = [p for p in problems if "no row in clinical.csv" in p.message]
     assert {(p.patient, p.file) for p in orphans} == {
         ("SIM-99", "images/SIM-99.png"),
         ("SIM-99", "masks/SIM-99.png"),
         ("sim-50", "images/sim-50.png"),
+        ("SIM-77", "masks_reader2/SIM-77.png"),
     }
+    mismatch = only(problems, "reader-2 mask is 20 x 20 pixels")
+    assert (mismatch.patient, mismatch.file) == ("SIM-1", "masks_reader2/SIM-1.png")
     missing = only(problems, "image file is missing")
     assert missing.patient == "SIM-50" and "must match patient_id exactly" in missing.message
 
