@@ -382,6 +382,11 @@ def write_run_tables(cohort: Cohort, run_dir: str | Path) -> None:
     """Write ``cohort.csv``, ``split.csv`` and ``variables.csv`` (pseudonymised) into ``run_dir``."""
     run_dir = Path(run_dir)
     table = cohort.table.reset_index()
+    for column in cohort.variables.index:  # 0/1 codes are written as 0/1, not 0.0/1.0
+        values = table[column]
+        if cohort.variables.at[column, "type"] != "numeric" and pd.api.types.is_float_dtype(values):
+            if (values.dropna() == values.dropna().round()).all():
+                table[column] = values.astype("Int64")
     columns = ["patient", "cohort", "label", *cohort.variables.index]
     atomic_write_text(run_dir / "cohort.csv", table[columns].to_csv(index=False))
     atomic_write_text(run_dir / "split.csv", table[["patient", "cohort"]].to_csv(index=False))
