@@ -372,31 +372,6 @@ def test_cohort_scores_names_the_missing_patient(fitted):
         ev.cohort_scores(gap, "validation")
 
 
-def test_figures_have_titles_and_axis_titles(fitted):
-    from splkit import evaluation_plots as ep
-    from splkit import stats
-    from splkit.models import evaluation as ev
-
-    run_path, _ = fitted
-    table = predictions.load(run_path)
-    wide = ev.cohort_scores(table, "validation")
-    raw, holm = ev.delong_matrices(table, "validation")
-    curves = stats.decision_curves(wide["label"], {m: wide[m] for m in wide.columns[1:]}, [0.1, 0.2, 0.5])
-    figures = {
-        "roc": ep.roc_figure(wide, "ROC"),
-        "calibration": ep.calibration_figure(wide, "Calibration", n_bins=4),
-        "dca": ep.decision_curve_figure(curves, "DCA"),
-        "delong": ep.delong_heatmap(raw, "DeLong", holm),
-    }
-    for name, fig in figures.items():
-        assert fig.layout.title.text, name
-        assert fig.layout.yaxis.title.text, name
-    assert figures["roc"].layout.xaxis.title.text.startswith("1 − specificity")
-    assert len(figures["roc"].data) == 1 + 6  # chance line + one curve per model
-    assert {t.name for t in figures["dca"].data} >= {"Treat all", "Treat none", "CDLR"}
-    assert figures["calibration"].layout.xaxis4.title.text == "Predicted probability"
-
-
 def test_nested_selection_with_the_project_selection_pipeline(tmp_path):
     """With splkit.selection (notebook 03's chain), OOF scores refit the selection in every fold."""
     pytest.importorskip("splkit.selection")

@@ -33,7 +33,6 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
-from tqdm import tqdm
 
 from splkit import predictions as predictions_table
 from splkit.config import Settings
@@ -51,6 +50,7 @@ from splkit.models.estimators import (
     folds,
     svm_from_settings,
 )
+from splkit.progress import progress_bar
 
 SCORE_NAME = "DLR_score"
 IN_SAMPLE = "CDLR (in-sample stacking)"
@@ -220,7 +220,8 @@ def fit_models(
     rows, estimators, features, params = [], {}, {}, {}
     train_scores: dict[str, np.ndarray] = {}
     val_scores: dict[str, np.ndarray] = {}
-    for name in tqdm(names, desc="models", disable=not progress):
+    bar = progress_bar(names, desc="models", unit="model") if progress else names
+    for name in bar:
         if name in plan:
             final, feats = final_pipeline(plan[name])
             final.fit(X_train[feats], y_train)
