@@ -366,7 +366,14 @@ def extract_cohort(
             )
         excluded.append({"patient": patient, "reason": error or "unknown"})
 
-    bar = tqdm(total=len(tasks), initial=n_cached, desc=description, unit="image", disable=not progress)
+    bar = tqdm(
+        total=len(tasks),
+        initial=n_cached,
+        desc=description,
+        unit="image",
+        disable=not progress,
+        mininterval=5,
+    )
     try:
         if n_jobs <= 1 or len(todo) <= 1:
             for task, path in todo:
