@@ -110,6 +110,16 @@ def test_delong_matrix_symmetric_with_proc_p_values():
         assert mat.loc[i, j] == pytest.approx(p, rel=1e-9)
 
 
+def test_delong_matrix_holm_adjustment():
+    raw = [PROC_TEST[k][1] for k in [("a", "b"), ("a", "c"), ("b", "c")]]
+    # Holm by hand: sorted p = (0.0095, 0.0644, 0.0885) -> (3 p1, max(3 p1, 2 p2), max(.., p3))
+    p_bc, p_ab, p_ac = 3 * raw[2], max(3 * raw[2], 2 * raw[0]), max(3 * raw[2], 2 * raw[0], raw[1])
+    mat = delong_matrix(Y, SCORES, adjust="holm")
+    assert (mat.loc["b", "c"], mat.loc["a", "b"], mat.loc["c", "a"]) == pytest.approx(
+        (p_bc, p_ab, p_ac), rel=1e-9
+    )
+
+
 def test_delong_test_identical_scores():
     res = delong_test(Y, A, A)
     assert res.difference == 0 and res.p == 1.0
@@ -157,6 +167,14 @@ def test_bootstrap_auc_reproducible_and_close_to_delong():
     # the bootstrap variance estimates the same quantity as DeLong's (within Monte-Carlo error)
     assert one.variance == pytest.approx(PROC["a"][1], rel=0.2)
     assert bootstrap_auc(Y, A, n_boot=200, random_state=4) != one
+
+
+def test_bootstrap_ci_agrees_with_proc():
+    # pROC 1.18.0: set.seed(1); ci.auc(roc(y, a, levels = c(0, 1), direction = "<"), method = "bootstrap",
+    #   boot.n = 20000, boot.stratified = TRUE) -> 0.71492704826038156, 0.92031425364758701.
+    # Different random streams, so equal only up to Monte-Carlo error.
+    res = bootstrap_auc(Y, A, n_boot=20000, random_state=0)
+    assert (res.low, res.high) == pytest.approx((0.71492704826038156, 0.92031425364758701), abs=0.006)
 
 
 def test_bootstrap_is_fast():

@@ -12,7 +12,9 @@ from splkit.stats import (
     brier_score,
     calibration_intercept_slope,
     evaluate,
+    format_ci,
     hosmer_lemeshow,
+    performance_table,
     threshold_metrics,
     youden_threshold,
 )
@@ -64,3 +66,34 @@ def test_evaluate_hl_not_computable_is_nan():
         out = evaluate(y, p, 0.5, n_boot=50, random_state=0)
     assert np.isnan(out["hl_statistic"]) and np.isnan(out["hl_p"]) and np.isnan(out["cal_slope"])
     assert out["sensitivity"] == 1.0 and out["specificity"] == 1.0
+
+
+def test_performance_table_layout():
+    evals = {
+        "A": evaluate(Y, A, 0.5, n_boot=200, random_state=0),
+        "B": evaluate(Y, 1 - A, 0.5, n_boot=200, random_state=0),
+    }
+    tab = performance_table(evals)
+    assert tab.index.name == "Model" and list(tab.index) == ["A", "B"]
+    assert list(tab.columns) == [
+        "AUC (95% CI)",
+        "Accuracy",
+        "Sensitivity",
+        "Specificity",
+        "PPV",
+        "NPV",
+        "F1",
+        "Threshold",
+    ]
+    auc, _, low, high = PROC["a"]
+    assert tab.loc["A", "AUC (95% CI)"] == f"{auc:.3f} ({low:.3f}–{high:.3f})"
+    boot = performance_table(evals, auc_ci="boot", digits=2)
+    assert boot.loc["A", "AUC (95% CI)"] == format_ci(
+        evals["A"]["auc"], evals["A"]["auc_boot_low"], evals["A"]["auc_boot_high"], 2
+    )
+
+
+def test_format_ci():
+    assert format_ci(0.5, 0.25, 0.75, 2) == "0.50 (0.25–0.75)"
+    assert format_ci(float("nan"), 0.1, 0.2) == "–"
+    assert format_ci(0.5, float("nan"), float("nan")) == "0.500"

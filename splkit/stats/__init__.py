@@ -26,7 +26,7 @@ from splkit.stats.roc import (
     delong_test,
     roc_points,
 )
-from splkit.stats.summary import evaluate
+from splkit.stats.summary import evaluate, format_ci, performance_table
 from splkit.stats.thresholds import threshold_metrics, wilson_interval, youden_threshold
 
 __all__ = [
@@ -46,10 +46,12 @@ __all__ = [
     "delong_matrix",
     "delong_test",
     "evaluate",
+    "format_ci",
     "hosmer_lemeshow",
     "idi",
     "net_benefit",
     "nri",
+    "performance_table",
     "roc_points",
     "smoothed_calibration",
     "threshold_metrics",

@@ -19,6 +19,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 from sklearn.metrics import roc_curve
+from statsmodels.stats.multitest import multipletests
 
 from splkit.stats._checks import check_labels, check_level, check_scores
 
@@ -219,18 +220,19 @@ def bootstrap_auc(
     y = check_labels(y)
     level = check_level(level)
     score = check_scores(score, y.size)
-    auc, _ = _auc_only(y, score)
+    auc = _auc(y, score)
     reps = bootstrap_aucs(y, score, n_boot=n_boot, random_state=random_state)
     low, high = np.quantile(reps, [0.5 - level / 2.0, 0.5 + level / 2.0])
     var = float(np.var(reps, ddof=1)) if reps.size > 1 else float("nan")
     return AUCResult(auc, var, float(low), float(high), "bootstrap", level)
 
 
-def _auc_only(y: np.ndarray, score: np.ndarray) -> tuple[float, int]:
+def _auc(y: np.ndarray, score: np.ndarray) -> float:
+    """Mann-Whitney AUC of one score (ties between a case and a control count one half)."""
     cases = y == 1
     ranks = stats.rankdata(np.concatenate([score[cases], score[~cases]]))
     m, n = int(cases.sum()), int((~cases).sum())
-    return float(_auc_from_ranks(ranks[:m], m, n)), m
+    return float(_auc_from_ranks(ranks[:m], m, n))
 
 
 def delong_test(y: ArrayLike, score_a: ArrayLike, score_b: ArrayLike) -> DeLongTest:
@@ -264,7 +266,7 @@ def _pair_test(auc: np.ndarray, cov: np.ndarray, i: int, j: int) -> DeLongTest:
     return DeLongTest(float(auc[i]), float(auc[j]), diff, z, float(2.0 * stats.norm.sf(abs(z))), se)
 
 
-def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame:
+def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike], adjust: str | None = None) -> pd.DataFrame:
     """Paired DeLong p-values between every pair of scores.
 
     Parameters
@@ -273,13 +275,17 @@ def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame
         Labels.
     scores : mapping name -> array
         Scores of each model on the same patients, in the same order.
+    adjust : None or str
+        ``None`` (default): raw p-values.  Otherwise a ``method`` of
+        :func:`statsmodels.stats.multitest.multipletests` (e.g. ``"holm"``) applied to the
+        k(k-1)/2 pairwise tests.
 
     Returns
     -------
     DataFrame
         Symmetric matrix of two-sided p-values, index and columns in the order of ``scores``,
-        NaN on the diagonal.  The p-values are not adjusted for multiplicity: with k models there
-        are k(k-1)/2 tests (apply e.g. Holm's method if a family-wise claim is wanted).
+        NaN on the diagonal.  Unadjusted by default: with k models there are k(k-1)/2 tests, so a
+        family-wise claim needs ``adjust="holm"`` (or a similar correction).
     """
     y = check_labels(y)
     names = list(scores)
@@ -288,7 +294,10 @@ def delong_matrix(y: ArrayLike, scores: Mapping[str, ArrayLike]) -> pd.DataFrame
     mat = np.vstack([check_scores(scores[name], y.size, f"score {name!r}") for name in names])
     auc, cov = _fast_delong(y, mat)
     out = np.full((len(names), len(names)), np.nan)
-    for i in range(len(names)):
-        for j in range(i + 1, len(names)):
-            out[i, j] = out[j, i] = _pair_test(auc, cov, i, j).p
+    upper = np.triu_indices(len(names), k=1)
+    pvals = np.array([_pair_test(auc, cov, i, j).p for i, j in zip(*upper, strict=True)])
+    if adjust is not None:
+        pvals = multipletests(pvals, method=adjust)[1]
+    out[upper] = pvals
+    out.T[upper] = pvals
     return pd.DataFrame(out, index=pd.Index(names, name="model"), columns=pd.Index(names, name="model"))

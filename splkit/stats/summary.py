@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from splkit.stats._checks import check_labels, check_scores
@@ -50,6 +54,8 @@ def evaluate(
     """
     y = check_labels(y)
     score = check_scores(score, y.size, probability=True)
+    if not np.isfinite(threshold):
+        raise ValueError(f"threshold must be finite, got {threshold}")
     seed_auc, seed_f1 = np.random.default_rng(random_state).spawn(2)
     de = delong_auc(y, score, level=level)
     bo = bootstrap_auc(y, score, n_boot=n_boot, level=level, random_state=seed_auc)
@@ -85,3 +91,58 @@ def evaluate(
         out.update(hl_statistic=float("nan"), hl_df=float("nan"), hl_p=float("nan"))
     out["level"] = float(level)
     return out
+
+
+TABLE_METRICS = {
+    "accuracy": "Accuracy",
+    "sensitivity": "Sensitivity",
+    "specificity": "Specificity",
+    "ppv": "PPV",
+    "npv": "NPV",
+    "f1": "F1",
+}
+
+
+def format_ci(estimate: float, low: float, high: float, digits: int = 3) -> str:
+    """``"0.826 (0.722–0.930)"``; ``"–"`` when the estimate is missing, ``"0.826"`` without limits."""
+    if estimate is None or (isinstance(estimate, float) and math.isnan(estimate)):
+        return "–"
+    if low is None or high is None or math.isnan(low) or math.isnan(high):
+        return f"{estimate:.{digits}f}"
+    return f"{estimate:.{digits}f} ({low:.{digits}f}–{high:.{digits}f})"
+
+
+def performance_table(
+    results: Mapping[str, Mapping], digits: int = 3, auc_ci: str = "delong"
+) -> pd.DataFrame:
+    """The performance table of radiomics papers, one row per model, from :func:`evaluate` dicts.
+
+    Parameters
+    ----------
+    results : mapping model name -> dict returned by :func:`evaluate`
+        One cohort's evaluations.
+    digits : int
+        Decimals shown.
+    auc_ci : {"delong", "boot"}
+        Which AUC interval to show.
+
+    Returns
+    -------
+    DataFrame
+        Index ``Model``; columns ``AUC (95% CI)``, ``Accuracy``, ``Sensitivity``, ``Specificity``,
+        ``PPV``, ``NPV``, ``F1`` (each "estimate (low–high)") and ``Threshold``.  The CI label uses
+        the level the evaluations were made at.
+    """
+    if auc_ci not in ("delong", "boot"):
+        raise ValueError(f"auc_ci must be 'delong' or 'boot', got {auc_ci!r}")
+    rows = {}
+    for model, res in results.items():
+        pct = f"{100 * res.get('level', 0.95):g}% CI"
+        row = {
+            f"AUC ({pct})": format_ci(res["auc"], res[f"auc_{auc_ci}_low"], res[f"auc_{auc_ci}_high"], digits)
+        }
+        for key, label in TABLE_METRICS.items():
+            row[label] = format_ci(res[key], res[f"{key}_low"], res[f"{key}_high"], digits)
+        row["Threshold"] = f"{res['threshold']:.{digits}f}"
+        rows[model] = row
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("Model")
