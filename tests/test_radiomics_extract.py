@@ -47,6 +47,16 @@ def test_counts_per_image_type(extracted, preset):
     assert extracted["diagnostics_Image-original_Dimensionality"] == "2D"
 
 
+def test_provenance_columns(extracted):
+    image, mask = speckle()
+    roi = sitk.GetArrayFromImage(mask) == 1
+    assert extracted["diagnostics_Mask-original_VoxelNum"] == int(roi.sum())
+    assert extracted["diagnostics_Mask-original_VolumeNum"] == 1
+    assert extracted["diagnostics_Mask-original_Maximum"] == sitk.GetArrayFromImage(image)[roi].max()
+    assert extracted["diagnostics_Configuration_Preset"] == "ultrasound2d"
+    assert json.loads(extracted["diagnostics_Image-original_Spacing"]) == [0.2, 0.2]
+
+
 def test_shape2d_not_3d_shape(extracted):
     assert "original_shape2D_PixelSurface" in extracted
     assert not any("_shape_" in k for k in extracted)
@@ -153,6 +163,7 @@ def test_cache_hit_miss_and_values(tmp_path, preset):
     assert (first.n_computed, first.n_cached) == (2, 0)
     assert list(first.features.index) == ["P0001", "P0002"]
     assert len(list(cache.rglob("*.json"))) == 2
+    assert first.features.loc["P0001", "diagnostics_Image-original_SHA256"] == ex.file_sha256(tasks[0].image)
     second = ex.extract_cohort(tasks, preset, cache_dir=cache, n_jobs=1, progress=False)
     assert (second.n_computed, second.n_cached) == (0, 2)
     assert second.features.equals(first.features)
