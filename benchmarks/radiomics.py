@@ -1,8 +1,8 @@
 """Benchmark: radiomics extraction, splkit (parallel, true 2-D, numpy bin edges) vs plain pyradiomics.
 
-Usage: ``PYTHONPATH=. python benchmarks/radiomics.py [--n 60] [--jobs 2] [--plain 10] [--slice3d 2]``
+Usage: ``PYTHONPATH=. python benchmarks/radiomics.py [--n 60] [--jobs 2] [--plain 10] [--slice3d 2] [--data DIR]``
 
-On the same simulated images (the default profile's cohort if it exists, else a fresh simulated cohort of
+On the same simulated images (the default or smoke profile's cohort if it exists, else a fresh simulated cohort of
 ``--n`` patients in a temporary folder) it measures, in one run:
 
 - **splkit**: :func:`splkit.radiomics.extract_cohort` with ``--jobs`` processes and no cache, reading the
@@ -19,6 +19,13 @@ pessimistic.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# this file is named like the pyradiomics package: keep its folder off the import path
+# ruff: noqa: E402
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
 import logging
 import os
@@ -26,7 +33,6 @@ import resource
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
@@ -43,10 +49,11 @@ def _cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _cohort(n: int, tmp: Path):
+def _cohort(n: int, tmp: Path, data: str | None):
     settings = load_profile("default")
-    if settings.data_path.exists():
-        return load_cohort(settings.data_path), f"{settings.data_path} (first {n})"
+    for path in (Path(data) if data else None, settings.data_path, load_profile("smoke").data_path):
+        if path is not None and path.exists():
+            return load_cohort(path, progress=False), f"{path} (first {n})"
     from splkit.simulate import simulate_cohort
 
     path = simulate_cohort(n=n, seed=0, out=tmp / "cohort", progress=False)
@@ -62,6 +69,9 @@ def main() -> None:
     parser.add_argument("--plain", type=int, default=10, help="images for plain pyradiomics")
     parser.add_argument("--slice3d", type=int, default=2, help="images for the one-slice 3-D usage (0: skip)")
     parser.add_argument("--preset", default="ultrasound2d")
+    parser.add_argument(
+        "--data", default=None, help="cohort folder (default: the default or smoke profile's)"
+    )
     args = parser.parse_args()
 
     import radiomics
@@ -72,7 +82,7 @@ def main() -> None:
     preset = load_preset(args.preset)
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
-        cohort, source = _cohort(args.n, Path(tmp))
+        cohort, source = _cohort(args.n, Path(tmp), args.data)
         tasks = image_tasks(cohort)[: args.n]
         size = cohort.read_image(tasks[0].patient).GetSize()
         print(
