@@ -1,6 +1,7 @@
 """Extraction: feature counts, the known traps, equality with plain pyradiomics, cache, failures."""
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -12,6 +13,7 @@ import yaml
 from radiomics import imageoperations
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
+from splkit.config import PROJECT_ROOT
 from splkit.radiomics import extract as ex
 from splkit.radiomics.presets import PRESET_DIR, load_preset
 
@@ -216,11 +218,13 @@ def test_killed_write_leaves_no_cache_entry(tmp_path):
     target = tmp_path / "ab" / "abcdef.json"
     script = textwrap.dedent(f"""
         import os, time
-        from splkit.radiomics import extract as ex
+        from splkit.config import PROJECT_ROOT
+from splkit.radiomics import extract as ex
         os.fsync = lambda fd: (print("writing", flush=True), time.sleep(60))
         ex.write_cache(__import__("pathlib").Path({str(target)!r}), {{"values": {{"a": 1.0}}}})
     """)
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
     try:
         assert proc.stdout.readline().strip() == "writing"
     finally:
@@ -238,3 +242,19 @@ def test_corrupt_cache_is_an_error(tmp_path):
         ex.read_cache(path)
     path.write_text(json.dumps({"values": {"a": 1}}))
     assert ex.read_cache(path) == {"values": {"a": 1}}
+
+
+def test_paper1561_counts_without_lbp3d(tmp_path):
+    """The paper preset's declared counts (one-slice volume, 3-D shape, 8 wavelets) match pyradiomics."""
+    raw = yaml.safe_load((PRESET_DIR / "paper1561.yaml").read_text())
+    raw["imageType"].pop("LBP3D")
+    raw["splkit"].pop("requires_lbp3d")
+    for key in ("lbp-3D-m1", "lbp-3D-m2", "lbp-3D-k"):
+        raw["splkit"]["expected_counts"].pop(key)
+    raw["splkit"]["total"] = 1561 - 3 * 91
+    path = tmp_path / "paper_no_lbp3d.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    image, mask = speckle()
+    values = ex.extract_image(image, mask, load_preset(path))
+    assert len(ex.feature_columns(values)) == 1288
+    assert "original_shape_VoxelVolume" in values and "wavelet-HHH_glcm_Idm" in values
