@@ -218,8 +218,7 @@ def test_killed_write_leaves_no_cache_entry(tmp_path):
     target = tmp_path / "ab" / "abcdef.json"
     script = textwrap.dedent(f"""
         import os, time
-        from splkit.config import PROJECT_ROOT
-from splkit.radiomics import extract as ex
+        from splkit.radiomics import extract as ex
         os.fsync = lambda fd: (print("writing", flush=True), time.sleep(60))
         ex.write_cache(__import__("pathlib").Path({str(target)!r}), {{"values": {{"a": 1.0}}}})
     """)
