@@ -66,7 +66,7 @@ def icc_filter(
     """
     rad = settings["radiomics"]
     features = [c for c in feature_columns(reader1.columns) if pd.api.types.is_numeric_dtype(reader1[c])]
-    patients = icc_patients(settings, table, reader2)
+    patients = icc_patients(settings, table, reader2).intersection(reader1.index)  # minus exclusions
     if len(patients) < 3:
         raise ValueError(f"ICC needs at least 3 patients with both readers' masks, found {len(patients)}")
     values = icc([reader1.loc[patients, features], reader2.loc[patients, features]], icc_type=rad["icc_type"])
