@@ -135,6 +135,31 @@ def test_clinical_table_matches_cohort(cohort: Path):
     )
 
 
+def test_loader_accepts_the_simulated_cohort(cohort: Path):
+    from splkit.cohort import load_cohort
+
+    loaded = load_cohort(cohort, positive_label="malignant")
+    assert len(loaded.table) == N_SMALL
+    assert set(loaded.spacing.values()) == {PROBE.pixel_mm}
+    assert len(loaded.masks_reader2) == 6
+    assert (cohort / ".splkit_salt").is_file()  # deterministic, so pseudonyms agree across machines
+
+
+def test_loader_accepts_simulated_dicom(tmp_path: Path):
+    from splkit.cohort import load_cohort
+
+    out = simulate_cohort(n=14, seed=0, out=tmp_path / "dcm", dicom=True, n_reader2=0, progress=False)
+    loaded = load_cohort(out, positive_label="malignant", full=True)
+    assert all(v == pytest.approx(PROBE.pixel_mm) for v in loaded.spacing.values())
+
+
+def test_model_card_is_labelled_simulated():
+    from splkit.simulate import model_card
+
+    text = model_card()
+    assert text.startswith("**Simulated data.**") and f"{PROBE.pixel_mm:g} mm" in text
+
+
 # --- determinism ----------------------------------------------------------------------------------
 def test_same_seed_byte_identical_and_seed_matters(tmp_path: Path):
     a = simulate_cohort(n=4, seed=1, out=tmp_path / "a", n_reader2=2, progress=False)

@@ -54,7 +54,7 @@ def smooth_field(rng: np.random.Generator, shape: tuple[int, int], scale: tuple[
 def _profile(rng: np.random.Generator, n: int, base: float, undulation: float, tilt: float) -> np.ndarray:
     """A smooth depth profile across scan lines: ``base`` + tilt + undulation (mm)."""
     x = np.linspace(-1.0, 1.0, n)
-    wave = np.convolve(rng.standard_normal(n + 60), np.hanning(61), mode="valid")[:n]
+    wave = np.convolve(rng.standard_normal(n + 120), np.hanning(121), mode="valid")[:n]
     wave = wave / (wave.std() + 1e-12)
     return (base + tilt * x + undulation * wave).astype(np.float32)
 
@@ -114,12 +114,12 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     skin = _profile(rng, m, rng.uniform(1.5, 2.5), 0.1, 0.0)
     fat = skin + _profile(rng, m, rng.uniform(2.0, 9.0), 0.4, tilt * 0.3)
     muscle = fat + _profile(rng, m, rng.uniform(6.0, 14.0), 0.4, tilt * 0.7)
-    pleura = muscle + 0.6
+    pleura = ndimage.gaussian_filter1d(muscle, m / 20, mode="nearest") + 0.6  # the pleura is smooth
     in_skin = depth < skin
     in_fat = (depth >= skin) & (depth < fat)
     in_muscle = (depth >= fat) & (depth < pleura)
     amp[in_skin], alpha[in_skin] = 1.5, 1.0
-    amp[in_fat], dens[in_fat], alpha[in_fat] = 0.35, 0.3, 0.6
+    amp[in_fat], dens[in_fat], alpha[in_fat] = 0.22, 0.3, 0.6
     wall = int(np.ceil(pleura.max() / probe.dr_mm)) + 1  # rows of the chest wall
     wall_depth = depth[:wall]
     lateral_mm = angles[None, :] * (probe.radius_mm + wall_depth)
@@ -128,7 +128,7 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     phase = phase + 1.5 * smooth_field(rng, (wall, m), (60, 30))
     fibres = np.maximum(np.cos(phase), 0) ** 6 * (0.6 + 0.6 * smooth_field(rng, (wall, m), (20, 12)))
     in_muscle = in_muscle[:wall]
-    amp[:wall][in_muscle] = (0.75 + 1.6 * np.clip(fibres, 0, None))[in_muscle]
+    amp[:wall][in_muscle] = (0.55 + 2.2 * np.clip(fibres, 0, None))[in_muscle]
     alpha[:wall][in_muscle] = 1.0
     for boundary, strength in ((skin, 4.0), (fat, 5.0), (muscle, 3.0)):
         refl.add(boundary, cols, strength * rng.uniform(0.6, 1.0, m))
@@ -210,8 +210,9 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
         length = max(int(len(idx) * rng.uniform(0.3, 0.8)), 1)
         start = idx[0] + int(rng.integers(0, max(len(idx) - length, 0) + 1))
         pleural_amp[start : start + length] *= 0.08
-    for k in (0, 1):
-        refl.add(pleura + 0.3 * k, cols, pleural_amp)
+    rf_period = probe.wavelength_mm / 2.0  # echoes one RF period apart add up: a thick, bright line
+    for k, weight in enumerate((1.0, 0.8, 0.5)):
+        refl.add(pleura + rf_period * k, cols, weight * pleural_amp)
     surface_amp = np.where(has_lesion, 0.0, 12.0 if ph.effusion else 0.0) * rng.uniform(0.7, 1.0, m)
     refl.add(surface, cols, surface_amp)
     a_decay, a_start = rng.uniform(0.45, 0.7), rng.uniform(6.0, 11.0)
@@ -252,10 +253,12 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     scatter = np.where(occupied, rng.standard_normal((n, m), dtype=np.float32) * amp / np.sqrt(density), 0)
     gain = bmode.attenuation_gain(alpha, probe)
     rf = bmode.rf_from_scatterers((scatter * gain).astype(np.float32), probe, coherent=refl.rf(probe, gain))
-    rf += rng.normal(0.0, 0.006, rf.shape).astype(np.float32)  # electronic noise before TGC
+    rf += np.float32(0.006) * rng.standard_normal(rf.shape, dtype=np.float32)  # electronic noise before TGC
     gain_db, slope = rng.normal(0.0, 2.0), rng.normal(0.0, 0.06)
     rf *= bmode.tgc_gain(probe, extra_db=gain_db, slope_error=slope)
-    polar = bmode.log_compress(bmode.envelope(rf), reference=75.0, dynamic_range_db=probe.dynamic_range_db)
+    polar = bmode.log_compress(
+        bmode.display_filter(bmode.envelope(rf)), reference=75.0, dynamic_range_db=probe.dynamic_range_db
+    )
     image = np.round(bmode.scan_convert(polar, probe)).astype(np.uint8)
 
     # --- the exact lesion region on the display grid -------------------------------------------

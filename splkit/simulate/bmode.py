@@ -12,7 +12,7 @@ Imaging*, 2nd ed., ch. 8):
    Gaussian-modulated cosine along depth (carrier period lambda/2 in depth because of the round trip)
    and a Gaussian across lines (beam width);
 4. electronic noise, then time-gain compensation (TGC) with a nominal attenuation coefficient;
-5. envelope detection, ``|hilbert(rf)|`` along depth;
+5. envelope detection, ``|hilbert(rf)|`` along depth, and the scanner's mild smoothing;
 6. log compression over a fixed dynamic range to 8 bits;
 7. scan conversion of the polar image to a Cartesian sector (bilinear), black outside the fan.
 
@@ -220,6 +220,15 @@ def rf_from_scatterers(scatter: np.ndarray, probe: Probe, coherent: np.ndarray |
 def envelope(rf: np.ndarray) -> np.ndarray:
     """Envelope detection: magnitude of the analytic signal (Hilbert transform along depth)."""
     return np.abs(signal.hilbert(rf, axis=0)).astype(np.float32)
+
+
+def display_filter(env: np.ndarray, sigma: tuple[float, float] = (1.0, 0.6)) -> np.ndarray:
+    """The scanner's mild speckle smoothing of the envelope before log compression (samples, lines).
+
+    Without it, log compression turns the envelope's isolated zeros into black cracks that real
+    scanners (which filter and interpolate) do not show; the speckle grain itself is kept.
+    """
+    return ndimage.gaussian_filter(env, sigma=sigma, mode="nearest")
 
 
 def attenuation_gain(atten_db_cm_mhz: np.ndarray, probe: Probe) -> np.ndarray:

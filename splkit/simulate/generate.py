@@ -7,6 +7,7 @@ in parallel.  The folder is built in a temporary directory next to ``out`` and r
 
 from __future__ import annotations
 
+import hashlib
 import multiprocessing
 import os
 import shutil
@@ -19,8 +20,9 @@ import pandas as pd
 import yaml
 from PIL import Image
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from splkit.progress import progress_bar
+from splkit.pseudonym import SALT_FILE
 from splkit.simulate import anatomy, bmode, clinical, lesion
 
 GENERATOR_VERSION = "1"
@@ -97,8 +99,7 @@ def _write_png(path: Path, array: np.ndarray, compress_level: int = 6) -> None:
 
 def _work(task: tuple[int, int, bool, str, bool]) -> dict:
     seed, index, reader2, folder, dicom = task
-    with threadpool_limits(1):  # tiny BLAS products: threads only add contention
-        row, image, mask1, mask2 = simulate_patient(seed, index, reader2)
+    row, image, mask1, mask2 = simulate_patient(seed, index, reader2)
     folder = Path(folder)
     pid = row["patient_id"]
     if dicom:
@@ -111,6 +112,11 @@ def _work(task: tuple[int, int, bool, str, bool]) -> dict:
     if mask2 is not None:
         _write_png(folder / "masks_reader2" / f"{pid}.png", mask2.astype(np.uint8) * 255)
     return row
+
+
+def _single_threaded() -> None:
+    """Pool initializer: the BLAS products here are tiny, so threads would only add contention."""
+    threadpool_limits(1)
 
 
 def _replace_dir(tmp: Path, out: Path) -> None:
@@ -170,10 +176,12 @@ def simulate_cohort(
         n_jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1, max(n // 20, 1))
         bar = dict(total=n, desc="simulating patients", unit="patient", disable=not progress)
         if n_jobs > 1:
-            with multiprocessing.get_context("fork").Pool(n_jobs) as pool:
-                rows = list(tqdm(pool.imap(_work, tasks, chunksize=4), **bar))
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            with multiprocessing.get_context(method).Pool(n_jobs, initializer=_single_threaded) as pool:
+                rows = list(progress_bar(pool.imap(_work, tasks, chunksize=4), **bar))
         else:
-            rows = [_work(task) for task in tqdm(tasks, **bar)]
+            with threadpool_limits(1):
+                rows = [_work(task) for task in progress_bar(tasks, **bar)]
         table = pd.DataFrame(rows)
         if not dicom:
             table.insert(2, "spacing_mm", PROBE.pixel_mm)
@@ -193,6 +201,10 @@ def simulate_cohort(
             "positive_label": "malignant",
         }
         (tmp / MARKER).write_text(yaml.safe_dump(provenance, sort_keys=False))
+        # Synthetic data has nothing to hide: a salt derived from the seed makes the pseudonyms (and
+        # so the split) the same on every machine that generates this cohort.
+        salt = hashlib.sha256(f"splkit-simulate-salt-{seed}".encode()).hexdigest()[:32]
+        (tmp / SALT_FILE).write_text(salt + "\n")
         tmp.chmod(0o755)
         _replace_dir(tmp, out)
     except BaseException:
