@@ -237,7 +237,7 @@ def test_killed_write_leaves_no_cache_entry(tmp_path):
 def test_corrupt_cache_is_an_error(tmp_path):
     path = tmp_path / "x.json"
     path.write_text('{"values": ')
-    with pytest.raises(ex.ExtractionError, match="corrupt"):
+    with pytest.raises(ex.CacheError, match="corrupt"):
         ex.read_cache(path)
     path.write_text(json.dumps({"values": {"a": 1}}))
     assert ex.read_cache(path) == {"values": {"a": 1}}

@@ -20,17 +20,14 @@ phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 import time
 import warnings
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
@@ -40,8 +37,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
-from tqdm.auto import tqdm
 
+from splkit.progress import progress_bar
+from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
+from splkit.radiomics.cache import CacheError, cache_file, file_sha256, read_cache, write_cache  # noqa: F401
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
 
 #: Bump when splkit's side of the extraction changes what a cache entry holds.
@@ -87,50 +86,6 @@ def pyradiomics_version() -> str:
     import radiomics
 
     return str(radiomics.__version__)
-
-
-# --- the bin-edge patch -------------------------------------------------------------------------
-
-
-def numpy_bin_edges_function(original):
-    """pyradiomics' ``getBinEdges`` with ``numpy.min``/``numpy.max`` (and integer input promoted)."""
-
-    def getBinEdges(parameterValues, **kwargs):  # noqa: N802 (pyradiomics' name)
-        values = np.asarray(parameterValues)
-        if kwargs.get("binCount") is not None or values.size == 0:
-            return original(parameterValues, **kwargs)
-        if values.dtype.kind in "iub":  # promote: max + 2 * binWidth must not wrap around
-            values = values.astype(np.float64)
-        return _bin_edges(values.min(), values.max(), kwargs.get("binWidth", 25))
-
-    getBinEdges.splkit_patched = True
-    return getBinEdges
-
-
-def _bin_edges(minimum, maximum, bin_width):
-    """The fixed-bin-width branch of pyradiomics 3.1 ``getBinEdges``, verbatim apart from min/max."""
-    low_bound = minimum - (minimum % bin_width)
-    high_bound = maximum + 2 * bin_width
-    edges = np.arange(low_bound, high_bound, bin_width)
-    if len(edges) == 1:  # flat region: one bin, as pyradiomics does
-        edges = [edges[0] - 0.5, edges[0] + 0.5]
-    return edges
-
-
-@contextlib.contextmanager
-def numpy_bin_edges() -> Iterator[None]:
-    """Temporarily use :func:`numpy_bin_edges_function` inside pyradiomics."""
-    from radiomics import imageoperations
-
-    original = imageoperations.getBinEdges
-    if getattr(original, "splkit_patched", False):
-        yield
-        return
-    imageoperations.getBinEdges = numpy_bin_edges_function(original)
-    try:
-        yield
-    finally:
-        imageoperations.getBinEdges = original
 
 
 # --- one image ----------------------------------------------------------------------------------
@@ -284,17 +239,6 @@ def extract_image(image: sitk.Image, mask: sitk.Image, preset: Preset | str) -> 
     return own | {k: (_plain(v) if k.startswith(DIAGNOSTICS_PREFIX) else float(v)) for k, v in result.items()}
 
 
-# --- cache --------------------------------------------------------------------------------------
-
-
-def file_sha256(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cache_key(task: ImageTask, preset: Preset) -> str:
     """sha256 of image bytes, mask bytes, spacing, preset text, pyradiomics and splkit extractor versions."""
     parts = {
@@ -306,37 +250,6 @@ def cache_key(task: ImageTask, preset: Preset) -> str:
         "extractor": EXTRACTOR_VERSION,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-def cache_file(cache_dir: Path, key: str) -> Path:
-    return Path(cache_dir) / key[:2] / f"{key}.json"
-
-
-def read_cache(path: Path) -> dict[str, Any] | None:
-    """A cached record, or ``None`` when absent (a corrupt file is an error: it should never exist)."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as err:
-        raise ExtractionError(f"corrupt radiomics cache file {path}: {err}; delete it") from err
-
-
-def write_cache(path: Path, record: Mapping[str, Any]) -> None:
-    """Write ``record`` as JSON atomically (temporary file in the same folder, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem[:12]}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(record, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 # --- a cohort -----------------------------------------------------------------------------------
@@ -426,13 +339,13 @@ def extract_cohort(
             )
         excluded.append({"patient": patient, "reason": error or "unknown"})
 
-    bar = tqdm(
+    bar = progress_bar(
         total=len(tasks),
         initial=n_cached,
         desc=description,
         unit="image",
-        disable=not progress,
         mininterval=5,
+        **({} if progress else {"disable": True}),  # else progress_bar decides (off in batch runs)
     )
     try:
         if n_jobs <= 1 or len(todo) <= 1:
