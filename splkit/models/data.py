@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from splkit.clinical import ClinicalEncoder
+from splkit.clinical_io import dictionary_spec
 from splkit.report import load_results, lookup
 
 #: Candidate feature tables and the results.json key of their selected features.
@@ -121,45 +123,14 @@ def clinical_predictors(run_path: str | Path, cohort: pd.DataFrame) -> list[str]
     return names
 
 
-def variable_types(run_path: str | Path, cohort: pd.DataFrame, columns: list[str]) -> dict[str, str]:
-    """Each clinical column's type from ``variables.csv`` (or, without it, numeric vs categorical by dtype)."""
-    path = Path(run_path) / "variables.csv"
-    types: dict[str, str] = {}
-    if path.exists():
-        table = pd.read_csv(path)
-        types = dict(zip(table["variable"].astype(str), table["type"].astype(str), strict=True))
-    result = {}
-    for column in columns:
-        kind = types.get(column)
-        if kind is None:
-            kind = "numeric" if pd.api.types.is_numeric_dtype(cohort[column]) else "categorical"
-        if kind in ("numeric", "ordinal") and not pd.api.types.is_numeric_dtype(cohort[column]):
-            bad = cohort[column][
-                pd.to_numeric(cohort[column], errors="coerce").isna() & cohort[column].notna()
-            ]
-            raise ValueError(
-                f"cohort.csv column {column!r} is {kind} but patient {bad.index[0]} has {bad.iloc[0]!r}"
-            )
-        result[column] = kind
-    return result
-
-
-def clinical_encoder(run_path: str | Path, cohort: pd.DataFrame, columns: list[str]) -> Any:
+def clinical_encoder(run_path: str | Path, columns: list[str]) -> ClinicalEncoder:
     """An unfitted imputer/encoder for the clinical ``columns``, by the rule of ``data/README.md``.
 
-    :class:`splkit.clinical.ClinicalEncoder` (chapter 2's encoder: training median for numeric and
-    ordinal, training mode for binary and categorical, dummy coding against the first declared level)
-    with the types and levels of ``variables.csv`` when that module is installed; otherwise
-    :func:`splkit.models.estimators.clinical_preprocessor` (same imputation rule, one-hot coding).
-    Columns it is not told about (the DLR score) are treated as numeric.
+    Chapter 2's :class:`splkit.clinical.ClinicalEncoder` (training median for numeric and ordinal,
+    training mode for binary and categorical, dummy coding against the first declared level) with the
+    types and levels of ``variables.csv``.  Columns it is not told about (the DLR score) are inferred
+    as numeric.
     """
-    try:
-        from splkit.clinical import ClinicalEncoder
-        from splkit.clinical_io import dictionary_spec
-    except ImportError:
-        from splkit.models.estimators import clinical_preprocessor
-
-        return clinical_preprocessor(variable_types(run_path, cohort, columns))
     path = Path(run_path) / "variables.csv"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")

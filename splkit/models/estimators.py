@@ -4,8 +4,6 @@
 * :class:`TunedPlattSVM` is the SVM of the paper: standardisation, an RBF support vector machine with
   Platt-scaled probabilities (Platt 1999) and a grid search over (C, gamma) by stratified K-fold
   cross-validation on the data it is fitted on (the training cohort, or a training fold).
-* :func:`clinical_preprocessor` imputes and encodes clinical variables by the project's missing-value
-  rule (median for numeric/ordinal, most frequent for binary/categorical), fitted on training only.
 * :class:`StackedClassifier` is the leakage-free stacking of Wolpert (1992): the base model's score
   that feeds the meta model is out-of-fold on the data the stack is fitted on.
 """
@@ -20,18 +18,10 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
-from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
 from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
-
-#: Variable types of ``variables.csv`` and how each is imputed.
-NUMERIC_TYPES = ("numeric", "ordinal")
-
-CATEGORICAL_TYPES = ("binary", "categorical")
 
 
 class ColumnSelector(TransformerMixin, BaseEstimator):
@@ -256,40 +246,6 @@ def svm_search(
 def svm_from_settings(models: Mapping[str, Any], random_state: int) -> TunedPlattSVM:
     """:func:`svm_search` with the grid and folds of a profile's ``models`` section."""
     return svm_search(models["svm_C"], models["svm_gamma"], models["cv_folds"], random_state)
-
-
-def clinical_preprocessor(types: Mapping[str, str]) -> ColumnTransformer:
-    """Impute and encode clinical variables; fitted on training rows only.
-
-    Numeric and ordinal variables: median imputation.  Binary and categorical variables: most-frequent
-    imputation, then one-hot encoding (one column for a binary variable; unknown levels at prediction
-    time encode as all zeros).  Columns not named in ``types`` are passed through unchanged (e.g. the
-    DLR score in the CDLR input).
-
-    Parameters
-    ----------
-    types
-        ``{column: type}`` with types from ``variables.csv`` (numeric, ordinal, binary, categorical).
-    """
-    numeric = [c for c, t in types.items() if t in NUMERIC_TYPES]
-    categorical = [c for c, t in types.items() if t in CATEGORICAL_TYPES]
-    unknown = {c: t for c, t in types.items() if t not in NUMERIC_TYPES + CATEGORICAL_TYPES}
-    if unknown:
-        raise ValueError(
-            f"unknown variable types {unknown}; expected one of {NUMERIC_TYPES + CATEGORICAL_TYPES}"
-        )
-    transformers = []
-    if numeric:
-        transformers.append(("numeric", SimpleImputer(strategy="median"), numeric))
-    if categorical:
-        encode = Pipeline(
-            [
-                ("impute", SimpleImputer(strategy="most_frequent")),
-                ("onehot", OneHotEncoder(drop="if_binary", handle_unknown="ignore", sparse_output=False)),
-            ]
-        )
-        transformers.append(("categorical", encode, categorical))
-    return ColumnTransformer(transformers, remainder="passthrough", verbose_feature_names_out=False)
 
 
 class StackedClassifier(ClassifierMixin, BaseEstimator):

@@ -176,7 +176,7 @@ def fit_models(
     rad_sel = selected_features(run_path, "radiomics", rad)
     dtl_sel = selected_features(run_path, "deep", dtl)
     clin_cols = clinical_predictors(run_path, cohort)
-    encoder = clinical_encoder(run_path, cohort, clin_cols)
+    encoder = clinical_encoder(run_path, clin_cols)
     clash = (set(rad.columns) & set(dtl.columns)) | ((set(rad.columns) | set(dtl.columns)) & set(clin_cols))
     if clash or SCORE_NAME in clin_cols:
         raise ValueError(
