@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from splkit.booksite import check_site, copy_mathjax
 from splkit.config import PROJECT_ROOT, load_profile
 from splkit.plots import plotly_js_path
 
@@ -32,14 +33,16 @@ def stage_book(run_dir: Path) -> Path:
     shutil.copytree(executed, stage / "notebooks")
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
+    copy_mathjax(stage)
     from splkit.bookpages import write_generated_pages
 
     write_generated_pages(stage, run_dir)
     return stage
 
 
-def build_book(profile: str | Path = "default", run_dir: str | Path | None = None,
-               output: str | Path | None = None) -> Path:
+def build_book(
+    profile: str | Path = "default", run_dir: str | Path | None = None, output: str | Path | None = None
+) -> Path:
     """Build the book of a run; returns the path of the site's ``index.html``.
 
     ``output`` is the folder that receives ``_build/html`` (default: ``book/``, so the site appears at
@@ -52,8 +55,15 @@ def build_book(profile: str | Path = "default", run_dir: str | Path | None = Non
     if html.exists():
         shutil.rmtree(html)
     command = [
-        sys.executable, "-m", "jupyter_book", "build", str(stage),
-        "--path-output", str(output), "--warningiserror", "--keep-going",
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(stage),
+        "--path-output",
+        str(output),
+        "--warningiserror",
+        "--keep-going",
     ]
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     if jupyter_book.exists():
@@ -63,5 +73,6 @@ def build_book(profile: str | Path = "default", run_dir: str | Path | None = Non
     index = html / "index.html"
     if completed.returncode != 0 or not index.exists():
         raise RuntimeError(f"the Jupyter Book build failed (exit {completed.returncode}); see the log above")
+    check_site(html)
     print(f"book: {index}", flush=True)
     return index

@@ -1,0 +1,224 @@
+"""Generated book pages: the introduction's numbers are results.json's, missing ones say so."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+from conftest import MODELS, synthetic_results
+
+from splkit import bookmethods, bookpages, booksite, checklist
+from splkit.book import BOOK_SOURCES
+from splkit.config import load_profile
+
+COHORTS = {"train": "Training", "validation": "Validation"}
+
+
+def test_headline_table_rows_are_the_recorded_numbers():
+    results = synthetic_results()
+    page = bookpages.intro_markdown(results, simulated=True)
+    for model in MODELS:
+        for cohort, label in COHORTS.items():
+            r = results["models"][model][cohort]
+            expected = (
+                f"| **{model}** | {label} "
+                f"| {r['auc']:.3f} ({r['auc_delong_low']:.3f}–{r['auc_delong_high']:.3f}) "
+                f"| {r['sensitivity']:.3f} ({r['sensitivity_low']:.3f}–{r['sensitivity_high']:.3f}) "
+                f"| {r['specificity']:.3f} ({r['specificity_low']:.3f}–{r['specificity_high']:.3f}) "
+                f"| {r['accuracy']:.3f} ({r['accuracy_low']:.3f}–{r['accuracy_high']:.3f}) "
+                f"| {r['threshold']:.3f} |"
+            )
+            assert expected in page, expected
+            further = (
+                f"| {model} | {label} | {r['auc']:.3f} ({r['auc_boot_low']:.3f}–{r['auc_boot_high']:.3f}) "
+                f"| {r['ppv']:.3f} ({r['ppv_low']:.3f}–{r['ppv_high']:.3f}) "
+            )
+            assert further in page, further
+
+
+def test_cohort_paper_and_pipeline_numbers_appear():
+    results = synthetic_results()
+    page = bookpages.intro_markdown(results, simulated=True)
+    assert "**487 patients** (389 training, 98 validation)" in page
+    assert "malignant share 58.3 %" in page
+    cdlr = results["models"]["CDLR"]
+    for label, paper, ours in [
+        ("CDLR AUC, training", "0.987", cdlr["train"]["auc"]),
+        ("CDLR AUC, validation", "0.924", cdlr["validation"]["auc"]),
+        ("CDLR sensitivity, validation", "0.871", cdlr["validation"]["sensitivity"]),
+        ("CDLR specificity, validation", "0.897", cdlr["validation"]["specificity"]),
+        ("CDLR accuracy, validation", "0.877", cdlr["validation"]["accuracy"]),
+    ]:
+        assert f"| {label} | {paper} | {ours:.3f} |" in page
+    assert "| Patients (training / validation) | 609 (487 / 122) | 487 (389 / 98) |" in page
+    assert "backbone `efficientnet_lite0` (requested: `resnet50`; fallback used: yes)" in page
+    assert f"sha256 `{'cd' * 32}`" in page
+    assert "preset `ultrasound2d`" in page
+    assert (
+        "extracted: 1234; after icc: 812; after mannwhitney: 301; after spearman: 57; after lasso: 9" in page
+    )
+    assert "`age` (OR 1.041 (1.010–1.073))" in page and "`cea` (OR 2.457 (1.346–4.484))" in page
+    for pair, p in results["delong"]["validation"].items():
+        assert f"| Validation | {pair.replace('_vs_', ' vs ')} | {bookpages.fmt_p(p)} |" in page
+    best = max(MODELS, key=lambda m: results["models"][m]["validation"]["auc"])
+    assert f"highest AUC is that of **{best}**" in page
+
+
+def test_simulated_and_own_data_explain_the_difference_from_the_paper():
+    results = synthetic_results()
+    assert "**simulated** patients" in bookpages.intro_markdown(results, simulated=True)
+    own = bookpages.intro_markdown(results, simulated=False)
+    assert "**your own cohort**" in own and "**simulated** patients" not in own
+
+
+def test_missing_keys_say_not_recorded_and_invent_nothing():
+    page = bookpages.intro_markdown({}, simulated=True)
+    assert "The cohort's size and split are not recorded in this run." in page
+    for model in MODELS:
+        for label in COHORTS.values():
+            nr = bookpages.NOT_RECORDED
+            assert f"| **{model}** | {label} | {nr} | {nr} | {nr} | {nr} | {nr} |" in page
+    # the only numbers with decimals on the page are the paper's
+    decimals = set(re.findall(r"\d\.\d{3}", page))
+    assert decimals == {"0.987", "0.924", "0.871", "0.897", "0.877"}
+
+
+def test_one_missing_cohort_and_missing_intervals():
+    results = synthetic_results()
+    del results["models"]["Rad"]["validation"]
+    results["models"]["DTL"]["train"]["auc_delong_low"] = None
+    page = bookpages.headline_table(results)
+    nr = bookpages.NOT_RECORDED
+    assert f"| **Rad** | Validation | {nr} | {nr} | {nr} | {nr} | {nr} |" in page
+    assert f"| **DTL** | Training | {results['models']['DTL']['train']['auc']:.3f} | " in page
+    assert f"| **Rad** | Training | {results['models']['Rad']['train']['auc']:.3f} (" in page
+
+
+def test_formatting_helpers():
+    assert bookpages.fmt(None) == bookpages.NOT_RECORDED
+    assert bookpages.fmt(float("nan")) == bookpages.NOT_RECORDED
+    assert bookpages.fmt(0.12345) == "0.123"
+    assert bookpages.fmt(12) == "12"
+    assert bookpages.fmt(True) == "yes"
+    assert bookpages.fmt_p(0.0004) == "<0.001"
+    assert bookpages.fmt_p(0.0123) == "0.012"
+    assert bookpages.fmt_ci({"a": 0.5, "a_low": 0.4, "a_high": 0.6}, "a") == "0.500 (0.400–0.600)"
+    assert bookpages.fmt_ci({"a": 0.5}, "a") == "0.500"
+
+
+def _fake_run_dir(tmp_path, simulate: bool = True):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    settings = load_profile("smoke", run_dir=run_dir).to_dict()
+    settings["data"]["simulate"] = simulate
+    settings["data"]["path"] = str(tmp_path / "cohort")
+    (tmp_path / "cohort" / "images").mkdir(parents=True)
+    (tmp_path / "cohort" / "images" / "P1.png").write_bytes(b"image")
+    (tmp_path / "cohort" / "simulation.yaml").write_text("n: 120\nseed: 0\n")
+    (run_dir / "settings.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+    results = synthetic_results()
+    del results["cohort"]["data_sha256"]
+    (run_dir / "results.json").write_text(json.dumps(results))
+    return run_dir
+
+
+@pytest.mark.parametrize("simulate", [True, False])
+def test_write_generated_pages_fills_every_marker(tmp_path, simulate):
+    run_dir = _fake_run_dir(tmp_path, simulate)
+    stage = tmp_path / "stage"
+    shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build"))
+    bookpages.write_generated_pages(stage, run_dir)
+    for page in stage.glob("*.md"):
+        assert "{{" not in page.read_text(), f"unfilled marker in {page.name}"
+    methods = (stage / "methods.md").read_text()
+    assert "| `seed` | `609` |" in methods
+    assert bookmethods.data_fingerprint(tmp_path / "cohort")["sha256"] in methods
+    assert "| numpy |" in methods
+    data = (stage / "data.md").read_text()
+    assert ("n: 120" in data) is simulate
+    checklist_page = (stage / "checklist.md").read_text()
+    assert ("| ✗ cannot be answered with simulated data |" in checklist_page) is simulate
+
+
+def test_recorded_data_hash_wins_over_computing(tmp_path):
+    settings = {"data": {"path": str(tmp_path / "missing"), "simulate": False}}
+    text = bookmethods.provenance_markdown(settings, {"cohort": {"data_sha256": "f" * 64}})
+    assert "f" * 64 in text and "recorded when the run read it" in text
+    text = bookmethods.provenance_markdown(settings, {})
+    assert "not recorded in this run" in text
+
+
+def test_data_fingerprint_matches_the_shell_command(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "images" / "P0002.png").write_bytes(b"\x89PNG two")
+    (tmp_path / "images" / "P0010.png").write_bytes(b"\x89PNG ten")
+    (tmp_path / "clinical.csv").write_text("patient_id,label\nP0002,benign\n")
+    (tmp_path / ".splkit_salt").write_text("salt")  # dot-files are not data
+    fingerprint = bookmethods.data_fingerprint(tmp_path)
+    assert fingerprint["n_files"] == 3
+    (tmp_path / ".splkit_salt").write_text("another salt")
+    assert bookmethods.data_fingerprint(tmp_path)["sha256"] == fingerprint["sha256"]
+    if shutil.which("sha256sum") is None or shutil.which("find") is None:
+        pytest.skip("GNU find / sha256sum not available")
+    shell = subprocess.run(
+        bookmethods.FINGERPRINT_COMMAND, shell=True, cwd=tmp_path, capture_output=True, text=True, check=True
+    ).stdout.split()[0]
+    assert shell == fingerprint["sha256"]
+    (tmp_path / "images" / "P0002.png").write_bytes(b"\x89PNG changed")
+    assert bookmethods.data_fingerprint(tmp_path)["sha256"] != fingerprint["sha256"]
+
+
+def test_setting_comments_come_from_the_default_profile():
+    comments = bookmethods.setting_comments()
+    assert "seed" in comments["seed"]
+    assert "pyradiomics" in comments["radiomics.preset"]
+    assert "split" in comments["split.validation_fraction"]
+
+
+def test_data_contract_headings_are_demoted_outside_code(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# Title\n\nText\n\n## Layout\n\n```bash\n# a comment\n```\n")
+    text = bookmethods.data_contract_markdown(readme)
+    assert "# Title" not in text and "### Layout" in text and "\n# a comment\n" in text
+    assert "not found" in bookmethods.data_contract_markdown(tmp_path / "absent.md")
+
+
+def test_checklist_has_the_58_clear_items():
+    assert [item[0] for item in checklist.ITEMS] == list(range(1, 59))
+    assert {item[3] for item in checklist.ITEMS} <= {"book", "sim", "own", "na"}
+    simulated = checklist.checklist_markdown(simulated=True)
+    own = checklist.checklist_markdown(simulated=False)
+    assert simulated.count("| ✗ cannot be answered with simulated data |") == sum(
+        kind == "sim" for *_, kind, _ in checklist.ITEMS
+    )
+    assert "| ✗ cannot be answered with simulated data |" not in own
+    assert "| 8 | Study design |" in simulated
+
+
+def test_site_checks_find_external_resources_and_broken_links(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "index.html").write_text(
+        '<html><head><script src="https://cdn.example.org/x.js"></script>'
+        '<link rel="stylesheet" href="_static/a.css"></head><body id="top">'
+        '<a href="sub/page.html#here">ok</a><a href="sub/page.html#nowhere">bad anchor</a>'
+        '<a href="missing.html">bad file</a><a href="https://doi.org/10.1/x">external link is fine</a>'
+        '<img src="//images.example.org/i.png"></body></html>'
+    )
+    (tmp_path / "sub" / "page.html").write_text(
+        '<html><body><p id="here">x</p><a href="../index.html#top">up</a>'
+    )
+    external = booksite.external_resources(tmp_path)
+    assert sorted(url for _, url in external) == [
+        "//images.example.org/i.png",
+        "https://cdn.example.org/x.js",
+    ]
+    assert sorted(href for _, href in booksite.broken_links(tmp_path)) == [
+        "missing.html",
+        "sub/page.html#nowhere",
+    ]
+    with pytest.raises(RuntimeError, match="not self-contained"):
+        booksite.check_site(tmp_path)
