@@ -9,6 +9,7 @@ reference fails the build.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,23 @@ from splkit.plots import plotly_js_path
 BOOK_SOURCES = PROJECT_ROOT / "book"
 
 
+def hide_default_parameters(notebook: Path) -> None:
+    """Tag the committed ``parameters`` cell of an executed (staged) notebook ``remove-cell``.
+
+    Its literals are the defaults that papermill overrode; the reader sees papermill's
+    ``injected-parameters`` cell, which holds the values this run used.
+    """
+    content = json.loads(notebook.read_text())
+    changed = False
+    for cell in content.get("cells", []):
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            changed = True
+    if changed:
+        notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+
+
 def stage_book(run_dir: Path) -> Path:
     """Assemble the book's source folder for one run and return it."""
     executed = run_dir / "notebooks"
@@ -31,6 +49,8 @@ def stage_book(run_dir: Path) -> Path:
         shutil.rmtree(stage)
     shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))
     shutil.copytree(executed, stage / "notebooks")
+    for notebook in (stage / "notebooks").glob("*.ipynb"):
+        hide_default_parameters(notebook)
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
     copy_mathjax(stage)

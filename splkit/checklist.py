@@ -244,7 +244,7 @@ ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
 STATUS = {
     ("book", True): "✓ answered",
     ("book", False): "✓ answered",
-    ("sim", True): "✗ cannot be answered with simulated data",
+    ("sim", True): "✗ not with simulated data",
     ("sim", False): "report it for your cohort",
     ("own", True): "✓ answered (simulated data)",
     ("own", False): "report it for your cohort",

@@ -37,9 +37,11 @@ CHROME_FLAGS = (
     "--disable-dev-shm-usage",
 )
 
+#: Every figure was drawn by plotly.js (SVG) with its interactive mode bar (zoom, pan, download).
 PLOTS_RENDERED = """
 const divs = Array.from(document.querySelectorAll('.plotly-graph-div'));
-return divs.length > 0 && divs.every(d => d.classList.contains('js-plotly-plot') && d.querySelector('svg.main-svg'));
+return divs.length > 0 && divs.every(
+  d => d.classList.contains('js-plotly-plot') && d.querySelector('svg.main-svg') && d.querySelector('.modebar'));
 """
 
 

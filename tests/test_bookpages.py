@@ -141,7 +141,7 @@ def test_write_generated_pages_fills_every_marker(tmp_path, simulate):
     data = (stage / "data.md").read_text()
     assert ("n: 120" in data) is simulate
     checklist_page = (stage / "checklist.md").read_text()
-    assert ("| ✗ cannot be answered with simulated data |" in checklist_page) is simulate
+    assert ("| ✗ not with simulated data |" in checklist_page) is simulate
 
 
 def test_recorded_data_hash_wins_over_computing(tmp_path):
@@ -192,10 +192,10 @@ def test_checklist_has_the_58_clear_items():
     assert {item[3] for item in checklist.ITEMS} <= {"book", "sim", "own", "na"}
     simulated = checklist.checklist_markdown(simulated=True)
     own = checklist.checklist_markdown(simulated=False)
-    assert simulated.count("| ✗ cannot be answered with simulated data |") == sum(
+    assert simulated.count("| ✗ not with simulated data |") == sum(
         kind == "sim" for *_, kind, _ in checklist.ITEMS
     )
-    assert "| ✗ cannot be answered with simulated data |" not in own
+    assert "| ✗ not with simulated data |" not in own
     assert "| 8 | Study design |" in simulated
 
 
