@@ -63,9 +63,21 @@ def test_cohort_paper_and_pipeline_numbers_appear():
     )
     assert "`age` (OR 1.041 (1.010–1.073))" in page and "`cea` (OR 2.457 (1.346–4.484))" in page
     for pair, p in results["delong"]["validation"].items():
-        assert f"| Validation | {pair.replace('_vs_', ' vs ')} | {bookpages.fmt_p(p)} |" in page
+        train_p = bookpages.fmt_p(results["delong"]["train"][pair])
+        expected = f"| {pair.replace('_vs_', ' vs ')} | {train_p} | {bookpages.fmt_p(p)} |"
+        assert expected in page
     best = max(MODELS, key=lambda m: results["models"][m]["validation"]["auc"])
     assert f"highest AUC is that of **{best}**" in page
+
+
+def test_delong_table_with_holm_adjusted_p():
+    results = synthetic_results()
+    results["delong_holm"] = {"train": {"CDLR_vs_Rad": 0.5}, "validation": {"CDLR_vs_Rad": 0.0002}}
+    table = bookpages.delong_markdown(results)
+    train_p = bookpages.fmt_p(results["delong"]["train"]["CDLR_vs_Rad"])
+    val_p = bookpages.fmt_p(results["delong"]["validation"]["CDLR_vs_Rad"])
+    assert f"| CDLR vs Rad | {train_p} | 0.500 | {val_p} | <0.001 |" in table
+    assert "Holm" in table
 
 
 def test_simulated_and_own_data_explain_the_difference_from_the_paper():
@@ -222,3 +234,42 @@ def test_site_checks_find_external_resources_and_broken_links(tmp_path):
     ]
     with pytest.raises(RuntimeError, match="not self-contained"):
         booksite.check_site(tmp_path)
+
+
+def _page_text(path) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", " ", path.read_text()))
+
+
+def _check_intro_against_results(run_dir, html_dir) -> None:
+    results = json.loads((run_dir / "results.json").read_text())
+    text = " ".join(_page_text(html_dir / "intro.html").split())
+    checked = 0
+    for model in MODELS:
+        for cohort in COHORTS:
+            row = results.get("models", {}).get(model, {}).get(cohort)
+            if not row:
+                continue
+            for metric, low, high in [
+                ("auc", "auc_delong_low", "auc_delong_high"),
+                ("sensitivity", None, None),
+                ("specificity", None, None),
+                ("accuracy", None, None),
+            ]:
+                expected = bookpages.fmt_ci(row, metric, low, high)
+                assert expected in text, f"{model} {cohort} {metric}: {expected} not in the introduction"
+                checked += 1
+    assert f"{results['cohort']['n_patients']} patients" in text
+    assert checked > 0 or not results.get("models")
+
+
+def test_built_fake_intro_numbers_equal_results_json(fake_book):
+    run_dir, html_dir = fake_book
+    _check_intro_against_results(run_dir, html_dir)
+
+
+@pytest.mark.slow
+def test_smoke_intro_numbers_equal_results_json(smoke_run):
+    run_dir, html_dir = smoke_run
+    _check_intro_against_results(run_dir, html_dir)
