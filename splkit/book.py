@@ -22,21 +22,29 @@ from splkit.plots import plotly_js_path
 BOOK_SOURCES = PROJECT_ROOT / "book"
 
 
-def hide_default_parameters(notebook: Path) -> None:
-    """Tag the committed ``parameters`` cell of an executed (staged) notebook ``remove-cell``.
+#: Output mime types the book does not render; figures also carry an HTML version (``splkit.plots.show``).
+JUPYTERLAB_ONLY_MIME_TYPES = ("application/vnd.plotly.v1+json",)
 
-    Its literals are the defaults that papermill overrode; the reader sees papermill's
-    ``injected-parameters`` cell, which holds the values this run used.
+
+def _stage_notebook(source: Path, target: Path) -> None:
+    """Copy an executed notebook for the book: hide the overridden default parameters, and drop
+    JupyterLab-only mime types whose HTML version the book shows.
+
+    myst-nb warns about every mime type it cannot render even when it then picks ``text/html``
+    from the same bundle, and the book builds with warnings as errors.
     """
-    content = json.loads(notebook.read_text())
-    changed = False
-    for cell in content.get("cells", []):
-        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+    notebook = json.loads(source.read_text())
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
         if "parameters" in tags and "remove-cell" not in tags:
-            tags.append("remove-cell")
-            changed = True
-    if changed:
-        notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n")
+            # the defaults papermill overrode; the injected-parameters cell below shows what was used
+            cell["metadata"]["tags"] = [*tags, "remove-cell"]
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/html" in data:
+                for mime_type in JUPYTERLAB_ONLY_MIME_TYPES:
+                    data.pop(mime_type, None)
+    target.write_text(json.dumps(notebook, indent=1))
 
 
 def stage_book(run_dir: Path) -> Path:
@@ -48,9 +56,9 @@ def stage_book(run_dir: Path) -> Path:
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))
-    shutil.copytree(executed, stage / "notebooks")
-    for notebook in (stage / "notebooks").glob("*.ipynb"):
-        hide_default_parameters(notebook)
+    (stage / "notebooks").mkdir()
+    for notebook in sorted(executed.glob("*.ipynb")):
+        _stage_notebook(notebook, stage / "notebooks" / notebook.name)
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
     copy_mathjax(stage)

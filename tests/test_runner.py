@@ -1,0 +1,24 @@
+import pytest
+
+from splkit.config import load_profile
+from splkit.runner import NOTEBOOK_DIR, numbered_notebooks, prepare_run
+
+
+def test_notebooks_run_in_numbered_order():
+    names = [p.name for p in numbered_notebooks(NOTEBOOK_DIR)]
+    assert names == sorted(names)
+    assert [n[:2] for n in names] == ["01", "02", "03", "04", "05", "06"]
+
+
+def test_empty_notebook_folder_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no numbered notebooks"):
+        numbered_notebooks(tmp_path)
+
+
+def test_prepare_run_writes_settings_and_refuses_missing_cohort(tmp_path):
+    settings = load_profile(
+        "smoke", overrides={"data": {"path": str(tmp_path / "absent"), "simulate": False}}, run_dir=tmp_path / "run"
+    )
+    with pytest.raises(FileNotFoundError, match="data.path"):
+        prepare_run(settings)
+    assert (tmp_path / "run" / "settings.yaml").exists()
