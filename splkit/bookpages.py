@@ -267,7 +267,8 @@ def pipeline_markdown(results: Mapping[str, Any]) -> str:
     lines = [
         f"- **Deep features:** backbone `{fmt(deep.get('backbone'))}` "
         f"(requested: `{fmt(deep.get('backbone_requested'))}`; fallback used: {fmt(fallback)}), "
-        f"weights file `{fmt(deep.get('weights_file'))}`, sha256 `{fmt(deep.get('weights_sha256'))}`.",
+        f"weights `{fmt(deep.get('weights'))}` from file `{fmt(deep.get('weights_file'))}`, "
+        f"sha256 `{fmt(deep.get('weights_sha256'))}`.",
     ]
     if fallback is True:
         reason = deep.get("fallback_reason")

@@ -96,6 +96,7 @@ def synthetic_results(seed: int = 0) -> dict:
         "deep": {
             "backbone_requested": "resnet50",
             "backbone": "efficientnet_lite0",
+            "weights": "imagenet",
             "weights_file": "efficientnet_lite0.pth",
             "weights_sha256": "cd" * 32,
             "fallback": True,

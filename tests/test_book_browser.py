@@ -45,6 +45,9 @@ return divs.length > 0 && divs.every(
 """
 
 
+PAGE_LOADED = "return document.readyState === 'complete'"
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # noqa: A002 - the base class's signature
         pass
@@ -112,6 +115,13 @@ def check_site_in_browser(driver, html_dir: Path, min_figure_pages: int = 1) -> 
         assert not errors, f"JavaScript errors on the index: {errors}"
         assert not foreign, f"the index requested resources from the network: {foreign}"
         assert driver.find_elements("css selector", "table"), "the introduction has no headline table"
+
+        for page in sorted(html_dir.glob("*.html")):  # the other book pages: methods, checklist, search…
+            if page.name == "index.html":
+                continue
+            errors, foreign = load(driver, f"{base}/{page.name}", base, ready=PAGE_LOADED)
+            assert not errors, f"JavaScript errors on {page.name}: {errors}"
+            assert not foreign, f"{page.name} requested resources from the network: {foreign}"
 
         figure_pages = sorted(
             p for p in (html_dir / "notebooks").glob("*.html") if "plotly-graph-div" in p.read_text()

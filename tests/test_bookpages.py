@@ -56,7 +56,7 @@ def test_cohort_paper_and_pipeline_numbers_appear():
         assert f"| {label} | {paper} | {ours:.3f} |" in page
     assert "| Patients (training / validation) | 609 (487 / 122) | 487 (389 / 98) |" in page
     assert "backbone `efficientnet_lite0` (requested: `resnet50`; fallback used: yes)" in page
-    assert f"sha256 `{'cd' * 32}`" in page
+    assert f"weights `imagenet` from file `efficientnet_lite0.pth`, sha256 `{'cd' * 32}`" in page
     assert "preset `ultrasound2d`" in page
     assert (
         "extracted: 1234; after icc: 812; after mannwhitney: 301; after spearman: 57; after lasso: 9" in page
