@@ -88,6 +88,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+NO_MODELS = "The models' results are not recorded in this run (chapter 5 records them).\n"
+
+
+def _any_model_recorded(results: Mapping[str, Any]) -> bool:
+    return any(isinstance(lookup(results, f"models.{m}.{c}"), Mapping) for m in MODELS for c in COHORTS)
+
+
 def _level(results: Mapping[str, Any]) -> str:
     for model in MODELS:
         for cohort in COHORTS:
@@ -131,10 +138,15 @@ def headline_table(results: Mapping[str, Any]) -> str:
         "Accuracy",
         "Threshold",
     ]
+    if not _any_model_recorded(results):
+        return NO_MODELS
     rows = []
     for model in MODELS:
         for cohort, label in COHORTS.items():
             row = lookup(results, f"models.{model}.{cohort}")
+            if not isinstance(row, Mapping):
+                rows.append([f"**{model}**", label, NOT_RECORDED, *["–"] * (len(header) - 3)])
+                continue
             rows.append(
                 [
                     f"**{model}**",
@@ -152,10 +164,15 @@ def headline_table(results: Mapping[str, Any]) -> str:
 def further_table(results: Mapping[str, Any]) -> str:
     """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model."""
     header = ["Model", "Cohort", "AUC (bootstrap CI)", "PPV", "NPV", "F1", "Brier", "Hosmer–Lemeshow p"]
+    if not _any_model_recorded(results):
+        return NO_MODELS
     rows = []
     for model in MODELS:
         for cohort, label in COHORTS.items():
-            row = lookup(results, f"models.{model}.{cohort}") or {}
+            row = lookup(results, f"models.{model}.{cohort}")
+            if not isinstance(row, Mapping):
+                rows.append([model, label, NOT_RECORDED, *["–"] * (len(header) - 3)])
+                continue
             rows.append(
                 [
                     model,

@@ -90,10 +90,7 @@ def test_simulated_and_own_data_explain_the_difference_from_the_paper():
 def test_missing_keys_say_not_recorded_and_invent_nothing():
     page = bookpages.intro_markdown({}, simulated=True)
     assert "The cohort's size and split are not recorded in this run." in page
-    for model in MODELS:
-        for label in COHORTS.values():
-            nr = bookpages.NOT_RECORDED
-            assert f"| **{model}** | {label} | {nr} | {nr} | {nr} | {nr} | {nr} |" in page
+    assert page.count(bookpages.NO_MODELS) == 2  # headline and further tables
     # the only numbers with decimals on the page are the paper's
     decimals = set(re.findall(r"\d\.\d{3}", page))
     assert decimals == {"0.987", "0.924", "0.871", "0.897", "0.877"}
@@ -105,7 +102,8 @@ def test_one_missing_cohort_and_missing_intervals():
     results["models"]["DTL"]["train"]["auc_delong_low"] = None
     page = bookpages.headline_table(results)
     nr = bookpages.NOT_RECORDED
-    assert f"| **Rad** | Validation | {nr} | {nr} | {nr} | {nr} | {nr} |" in page
+    assert f"| **Rad** | Validation | {nr} | – | – | – | – |" in page
+    assert f"| Rad | Validation | {nr} | – | – | – | – | – |" in bookpages.further_table(results)
     assert f"| **DTL** | Training | {results['models']['DTL']['train']['auc']:.3f} | " in page
     assert f"| **Rad** | Training | {results['models']['Rad']['train']['auc']:.3f} (" in page
 
