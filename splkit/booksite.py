@@ -14,6 +14,7 @@ into every page, and Sphinx loads MathJax from a CDN on pages with math.  This m
 
 from __future__ import annotations
 
+import html
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -78,11 +79,46 @@ def _add_mathjax_static(app: Any, config: Any) -> None:
         config.html_static_path = [*config.html_static_path, str(folder)]
 
 
+REDIRECT_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<link rel="icon" href="{icon}">
+<meta http-equiv="Refresh" content="0; url={target}">
+</head>
+<body><p><a href="{target}">{title}</a></p></body>
+</html>
+"""
+
+
+def _complete_redirect_index(app: Any, exception: Exception | None) -> None:
+    """Make the bare ``index.html`` redirect of sphinx-external-toc a complete page.
+
+    It holds only a ``<meta http-equiv="Refresh">``; a browser then asks the server for
+    ``/favicon.ico`` (a 404 in the console).  The page gets a charset, a title and the book's icon.
+    """
+    if exception is not None or getattr(app.builder, "format", "") != "html":
+        return
+    index = Path(app.outdir) / "index.html"
+    if not index.exists() or "http-equiv" not in (text := index.read_text()) or len(text) > 500:
+        return
+    target = text.split("url=", 1)[1].split('"', 1)[0].strip()
+    favicon = app.config.html_favicon
+    icon = f"_static/{Path(str(favicon)).name}" if favicon and "://" not in str(favicon) else "data:,"
+    index.write_text(
+        REDIRECT_PAGE.format(
+            title=html.escape(str(app.config.html_title or app.config.project)), target=target, icon=icon
+        )
+    )
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Register the offline hooks (run after sphinx-thebe's and Sphinx's own, hence priority 900)."""
     app.connect("config-inited", _add_mathjax_static, priority=900)
     app.connect("html-page-context", _offline_page_context, priority=900)
     app.connect("doctree-resolved", _drop_thebe_config, priority=900)
+    app.connect("build-finished", _complete_redirect_index, priority=900)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
 
 
