@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import subprocess
 
 import pytest
 import yaml
 from conftest import MODELS, synthetic_results
 
-from splkit import bookmethods, bookpages, booksite, checklist
+from splkit import bookmethods, bookpages
 from splkit.book import BOOK_SOURCES
 from splkit.config import load_profile
 
@@ -152,86 +151,6 @@ def test_write_generated_pages_fills_every_marker(tmp_path, simulate):
     assert ("n: 120" in data) is simulate
     checklist_page = (stage / "checklist.md").read_text()
     assert ("| ✗ not with simulated data |" in checklist_page) is simulate
-
-
-def test_recorded_data_hash_wins_over_computing(tmp_path):
-    settings = {"data": {"path": str(tmp_path / "missing"), "simulate": False}}
-    text = bookmethods.provenance_markdown(settings, {"cohort": {"data_sha256": "f" * 64}})
-    assert "f" * 64 in text and "recorded when the run read it" in text
-    text = bookmethods.provenance_markdown(settings, {})
-    assert "not recorded in this run" in text
-
-
-def test_data_fingerprint_matches_the_shell_command(tmp_path):
-    (tmp_path / "images").mkdir()
-    (tmp_path / "images" / "P0002.png").write_bytes(b"\x89PNG two")
-    (tmp_path / "images" / "P0010.png").write_bytes(b"\x89PNG ten")
-    (tmp_path / "clinical.csv").write_text("patient_id,label\nP0002,benign\n")
-    (tmp_path / ".splkit_salt").write_text("salt")  # dot-files are not data
-    fingerprint = bookmethods.data_fingerprint(tmp_path)
-    assert fingerprint["n_files"] == 3
-    (tmp_path / ".splkit_salt").write_text("another salt")
-    assert bookmethods.data_fingerprint(tmp_path)["sha256"] == fingerprint["sha256"]
-    if shutil.which("sha256sum") is None or shutil.which("find") is None:
-        pytest.skip("GNU find / sha256sum not available")
-    shell = subprocess.run(
-        bookmethods.FINGERPRINT_COMMAND, shell=True, cwd=tmp_path, capture_output=True, text=True, check=True
-    ).stdout.split()[0]
-    assert shell == fingerprint["sha256"]
-    (tmp_path / "images" / "P0002.png").write_bytes(b"\x89PNG changed")
-    assert bookmethods.data_fingerprint(tmp_path)["sha256"] != fingerprint["sha256"]
-
-
-def test_setting_comments_come_from_the_default_profile():
-    comments = bookmethods.setting_comments()
-    assert "seed" in comments["seed"]
-    assert "pyradiomics" in comments["radiomics.preset"]
-    assert "split" in comments["split.validation_fraction"]
-
-
-def test_data_contract_headings_are_demoted_outside_code(tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text("# Title\n\nText\n\n## Layout\n\n```bash\n# a comment\n```\n")
-    text = bookmethods.data_contract_markdown(readme)
-    assert "# Title" not in text and "### Layout" in text and "\n# a comment\n" in text
-    assert "not found" in bookmethods.data_contract_markdown(tmp_path / "absent.md")
-
-
-def test_checklist_has_the_58_clear_items():
-    assert [item[0] for item in checklist.ITEMS] == list(range(1, 59))
-    assert {item[3] for item in checklist.ITEMS} <= {"book", "sim", "own", "na"}
-    simulated = checklist.checklist_markdown(simulated=True)
-    own = checklist.checklist_markdown(simulated=False)
-    assert simulated.count("| ✗ not with simulated data |") == sum(
-        kind == "sim" for *_, kind, _ in checklist.ITEMS
-    )
-    assert "| ✗ not with simulated data |" not in own
-    assert "| 8 | Study design |" in simulated
-
-
-def test_site_checks_find_external_resources_and_broken_links(tmp_path):
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "index.html").write_text(
-        '<html><head><script src="https://cdn.example.org/x.js"></script>'
-        '<link rel="stylesheet" href="_static/a.css"></head><body id="top">'
-        '<a href="sub/page.html#here">ok</a><a href="sub/page.html#nowhere">bad anchor</a>'
-        '<a href="missing.html">bad file</a><a href="https://doi.org/10.1/x">external link is fine</a>'
-        '<img src="//images.example.org/i.png"></body></html>'
-    )
-    (tmp_path / "sub" / "page.html").write_text(
-        '<html><body><p id="here">x</p><a href="../index.html#top">up</a>'
-    )
-    external = booksite.external_resources(tmp_path)
-    assert sorted(url for _, url in external) == [
-        "//images.example.org/i.png",
-        "https://cdn.example.org/x.js",
-    ]
-    assert sorted(href for _, href in booksite.broken_links(tmp_path)) == [
-        "missing.html",
-        "sub/page.html#nowhere",
-    ]
-    with pytest.raises(RuntimeError, match="not self-contained"):
-        booksite.check_site(tmp_path)
 
 
 def _page_text(path) -> str:
