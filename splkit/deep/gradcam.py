@@ -1,0 +1,294 @@
+"""The differentiable DTL classifier and its Grad-CAM heatmaps on the full ultrasound frame.
+
+Grad-CAM (Selvaraju et al., *Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+Localization*, ICCV 2017) needs a network whose output is the score being explained.  The DTL score of
+the book is an SVM on selected PCA features (notebook 05), which is not differentiable end to end, so
+Grad-CAM explains a faithful differentiable surrogate fitted on the same training data:
+
+    backbone → global-average-pooled embedding → the fitted PCA as a linear layer
+             → a standardised L2 logistic regression (fitted on the training cohort's DTL features)
+             → malignant logit.
+
+The heatmap is computed by the ``grad-cam`` package (``pytorch_grad_cam``) on the backbone's last
+convolutional block, for the malignant logit, then mapped from the 224 x 224 crop back onto the full
+frame (zero outside the crop).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.linear_model import LogisticRegressionCV
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+from tqdm.auto import tqdm
+
+from splkit.deep.backbones import Backbone, BackboneSpec, build_backbone
+from splkit.deep.compress import DTLCompressor
+from splkit.deep.embed import load_crop
+from splkit.deep.preprocess import to_network_input
+
+GRADCAM_MODEL_FILE = "models/dtl_gradcam.joblib"
+
+
+def _l2_kwargs() -> dict[str, Any]:
+    """Pure L2 penalty, spelled for scikit-learn >= 1.8 (l1_ratios) and older releases (the default)."""
+    parameters = inspect.signature(LogisticRegressionCV).parameters
+    if "use_legacy_attributes" in parameters:
+        return {"l1_ratios": (0.0,), "use_legacy_attributes": False}
+    return {}
+
+
+def fit_gradcam_head(
+    candidates: pd.DataFrame,
+    labels: pd.Series,
+    train_patients: Iterable[str],
+    features: Sequence[str] | None = None,
+    cv_folds: int = 5,
+    random_state: int | None = None,
+) -> Pipeline:
+    """Standardised L2 logistic regression on the training cohort's DTL features.
+
+    The penalty is chosen by stratified cross-validated AUC on the training cohort only.
+    """
+    train = list(train_patients)
+    features = list(candidates.columns if features is None or len(features) == 0 else features)
+    X = candidates.loc[train, features].to_numpy(dtype=float)
+    y = labels.loc[train].to_numpy(dtype=int)
+    folds = max(2, min(int(cv_folds), int(np.bincount(y, minlength=2).min())))
+    head = Pipeline(
+        [
+            ("scale", StandardScaler()),
+            (
+                "logistic",
+                LogisticRegressionCV(
+                    Cs=10,
+                    **_l2_kwargs(),
+                    cv=StratifiedKFold(folds, shuffle=True, random_state=random_state),
+                    scoring="roc_auc",
+                    max_iter=5000,
+                ),
+            ),
+        ]
+    )
+    head.fit(pd.DataFrame(X, columns=features), y)
+    head.feature_names_ = features
+    return head
+
+
+class DTLClassifier(nn.Module):
+    """Backbone → pooled features → PCA (linear layer) → logistic head; outputs the malignant logit (N x 1)."""
+
+    def __init__(
+        self, backbone: Backbone, compressor: DTLCompressor, head: Pipeline, features: Sequence[str]
+    ):
+        super().__init__()
+        self.backbone = backbone
+        names = list(compressor.get_feature_names_out())
+        rows = [names.index(f) for f in features]
+        pca = compressor.pca_
+        components = torch.tensor(pca.components_[rows], dtype=torch.float32)
+        self.pca = nn.Linear(components.shape[1], components.shape[0])
+        scaler, logistic = head.named_steps["scale"], head.named_steps["logistic"]
+        coef = logistic.coef_[0] / scaler.scale_
+        self.head = nn.Linear(len(rows), 1)
+        with torch.no_grad():
+            self.pca.weight.copy_(components)
+            self.pca.bias.copy_(-components @ torch.tensor(pca.mean_, dtype=torch.float32))
+            self.head.weight.copy_(torch.tensor(coef, dtype=torch.float32)[None])
+            self.head.bias.fill_(float(logistic.intercept_[0] - coef @ scaler.mean_))
+        for parameter in (*self.pca.parameters(), *self.head.parameters()):
+            parameter.requires_grad_(False)
+        self.features = list(features)
+        self.eval()
+
+    @property
+    def target_layer(self) -> nn.Module:
+        return self.backbone.target_layer
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.pca(self.backbone(x)))
+
+
+def save_gradcam_model(
+    run_path: str | Path,
+    spec: BackboneSpec,
+    compressor: DTLCompressor,
+    head: Pipeline,
+    deep: Mapping[str, Any],
+) -> Path:
+    """Write what rebuilds the DTL classifier (backbone spec, PCA, head, settings) to the run directory."""
+    path = Path(run_path) / GRADCAM_MODEL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "backbone": spec.to_dict(),
+        "pca": compressor,
+        "head": head,
+        "features": list(head.feature_names_),
+        "deep": dict(deep),
+    }
+    tmp = path.with_name(f".{path.name}.tmp")
+    joblib.dump(payload, tmp)
+    tmp.replace(path)
+    return path
+
+
+def load_gradcam_model(run_path: str | Path) -> tuple[DTLClassifier, dict[str, Any]]:
+    """Rebuild the DTL classifier saved by notebook 04 (checks the weights file's sha256)."""
+    path = Path(run_path) / GRADCAM_MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} is missing: run notebook 04 (deep features) into this run directory first"
+        )
+    payload = joblib.load(path)
+    backbone = build_backbone(BackboneSpec.from_dict(payload["backbone"]))
+    return DTLClassifier(backbone, payload["pca"], payload["head"], payload["features"]), payload
+
+
+def gradcam_crops(model: DTLClassifier, crops: np.ndarray, batch_size: int = 8) -> np.ndarray:
+    """Grad-CAM maps (N x size x size, each scaled to 0–1) of the malignant logit for gray crops."""
+    from pytorch_grad_cam import GradCAM
+    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+    spec = model.backbone.spec
+    maps = []
+    with GradCAM(model=model, target_layers=[model.target_layer]) as cam:
+        for start in range(0, len(crops), batch_size):
+            x = to_network_input(crops[start : start + batch_size], spec.mean, spec.std).requires_grad_(True)
+            maps.append(cam(input_tensor=x, targets=[ClassifierOutputTarget(0)] * len(x)))
+    return np.concatenate(maps) if maps else np.empty((0, *crops.shape[1:]), dtype=np.float32)
+
+
+def gradcam_maps(
+    settings: Any,
+    cohort: Any,
+    patients: Iterable[str],
+    model: DTLClassifier | None = None,
+    progress: bool = True,
+) -> dict[str, np.ndarray]:
+    """Grad-CAM heatmaps of the DTL classifier on the full ultrasound frames of ``patients``.
+
+    Parameters
+    ----------
+    settings
+        The run's settings (reads ``settings.run_path`` for ``models/dtl_gradcam.joblib``, ``settings.deep``
+        and ``settings.n_jobs``).
+    cohort
+        The cohort (``read_image``, ``read_mask``).
+    patients
+        Pseudonyms.
+    model
+        A :class:`DTLClassifier` (default: rebuilt from the run directory).
+
+    Returns
+    -------
+    dict
+        ``patient → float32 array`` with the image's shape (rows x columns), values in [0, 1], zero
+        outside the lesion crop.
+    """
+    if model is None:
+        model, _ = load_gradcam_model(settings.run_path)
+    deep = settings.deep
+    torch.set_num_threads(max(int(settings.get("n_jobs", 1)), 1))
+    patients = list(patients)
+    result: dict[str, np.ndarray] = {}
+    batch = max(1, min(int(deep.get("batch_size", 8)), 8))
+    for start in tqdm(range(0, len(patients), batch), desc="Grad-CAM", unit="batch", disable=not progress):
+        chunk = patients[start : start + batch]
+        loaded = [load_crop(cohort, p, deep) for p in chunk]
+        cams = gradcam_crops(model, np.stack([crop for crop, _, _ in loaded]), batch_size=batch)
+        for patient, (_, geometry, _), cam in zip(chunk, loaded, cams, strict=True):
+            result[patient] = np.clip(geometry.paste(cam), 0.0, 1.0)
+    return result
+
+
+def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """Contours (row, col in continuous pixel coordinates) of a binary mask at level 0.5."""
+    from skimage.measure import find_contours
+
+    padded = np.pad(np.asarray(mask) > 0, 1).astype(float)
+    return [contour - 1 + 0.5 for contour in find_contours(padded, 0.5)]
+
+
+def overlay_figure(
+    panels: Sequence[Mapping[str, Any]],
+    title: str = "Grad-CAM of the DTL classifier (malignant logit)",
+    max_side: int = 256,
+    opacity: float = 0.5,
+):
+    """Plotly figure: gray frames with the Grad-CAM heatmap and the lesion mask contour, side by side.
+
+    ``panels``: mappings with ``image`` (2-D), ``heatmap`` (same shape, 0–1), ``mask`` (same shape),
+    ``spacing`` (column, row spacing in mm) and ``label`` (subplot title).  Frames are shown in mm and
+    subsampled to at most ``max_side`` pixels for the figure (the contour is drawn at full resolution).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from splkit.plots import styled
+
+    fig = make_subplots(
+        rows=1, cols=len(panels), subplot_titles=[p["label"] for p in panels], horizontal_spacing=0.04
+    )
+    for index, panel in enumerate(panels, start=1):
+        image, heatmap = np.asarray(panel["image"], dtype=float), np.asarray(panel["heatmap"], dtype=float)
+        sx, sy = (float(s) for s in panel.get("spacing", (1.0, 1.0)))
+        step = max(1, int(np.ceil(max(image.shape) / max_side)))
+        shown = heatmap[::step, ::step].copy()
+        shown[shown < 0.02] = np.nan  # transparent outside the crop and where the map is ~0
+        common = dict(dx=sx * step, dy=sy * step, x0=sx * step / 2, y0=sy * step / 2, hoverinfo="skip")
+        fig.add_trace(
+            go.Heatmap(z=image[::step, ::step], colorscale="gray", showscale=False, **common),
+            row=1,
+            col=index,
+        )
+        fig.add_trace(
+            go.Heatmap(
+                z=shown,
+                colorscale="Jet",
+                zmin=0,
+                zmax=1,
+                opacity=opacity,
+                showscale=index == len(panels),
+                colorbar=dict(title="Grad-CAM", len=0.8),
+                **common,
+            ),
+            row=1,
+            col=index,
+        )
+        for k, contour in enumerate(mask_contours(panel["mask"])):
+            fig.add_trace(
+                go.Scatter(
+                    x=contour[:, 1] * sx,
+                    y=contour[:, 0] * sy,
+                    mode="lines",
+                    line=dict(color="#00ff66", width=1.5),
+                    name="lesion mask",
+                    showlegend=index == 1 and k == 0,
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=index,
+            )
+        fig.update_xaxes(
+            title_text="x (mm)",
+            row=1,
+            col=index,
+            constrain="domain",
+            scaleanchor=f"y{'' if index == 1 else index}",
+        )
+        fig.update_yaxes(
+            title_text="depth (mm)" if index == 1 else None, autorange="reversed", row=1, col=index
+        )
+    styled(fig, title, height=380, width=max(420, 300 * len(panels)))
+    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    return fig

@@ -1,0 +1,75 @@
+"""Grad-CAM of the DTL classifier: exact linear layers, frame-shaped non-constant heatmaps, save/rebuild."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _deep_synthetic import DEEP, SyntheticCohort
+
+from splkit.config import Settings
+from splkit.deep import gradcam
+from splkit.deep.backbones import build_backbone, resolve_backbone
+from splkit.deep.compress import compress_embeddings
+from splkit.deep.embed import embed_patients
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("gradcam")
+    cohort = SyntheticCohort(folder / "cohort", n=12, shape=(72, 96))
+    spec = resolve_backbone(DEEP)
+    backbone = build_backbone(spec)
+    emb = embed_patients(backbone, cohort, DEEP, cache_dir=None, progress=False)
+    train = cohort.table.index[cohort.table["cohort"] == "train"]
+    candidates, compressor = compress_embeddings(emb.table, train, DEEP["n_components"], random_state=0)
+    head = gradcam.fit_gradcam_head(candidates, cohort.table["label"], train, cv_folds=2, random_state=0)
+    model = gradcam.DTLClassifier(backbone, compressor, head, head.feature_names_)
+    return cohort, spec, backbone, emb, candidates, compressor, head, model, folder
+
+
+def test_classifier_reproduces_pca_and_logistic_head(fitted):
+    cohort, spec, backbone, emb, candidates, compressor, head, model, _ = fitted
+    from splkit.deep.embed import load_crop
+    from splkit.deep.preprocess import to_network_input
+
+    crops = np.stack([load_crop(cohort, p, DEEP)[0] for p in cohort.table.index[:3]])
+    with torch.inference_mode():
+        logits = model(to_network_input(crops, spec.mean, spec.std))[:, 0].numpy()
+    expected = head.decision_function(candidates.iloc[:3][head.feature_names_])
+    np.testing.assert_allclose(logits, expected, rtol=1e-3, atol=1e-3)
+
+
+def test_gradcam_maps_have_the_frame_shape_and_are_not_constant(fitted):
+    cohort, spec, backbone, emb, candidates, compressor, head, model, folder = fitted
+    run = folder / "run"
+    gradcam.save_gradcam_model(run, spec, compressor, head, DEEP)
+    settings = Settings({"run_dir": str(run), "deep": DEEP, "n_jobs": 1})
+    patients = list(cohort.table.index[:2])
+    maps = gradcam.gradcam_maps(settings, cohort, patients, progress=False)  # rebuilt from the run dir
+    assert set(maps) == set(patients)
+    for patient, heatmap in maps.items():
+        image = cohort.read_image(patient)
+        assert heatmap.shape == image.shape and heatmap.dtype == np.float32
+        assert 0 <= heatmap.min() and heatmap.max() <= 1
+        assert heatmap.std() > 0.01  # not constant
+        mask = cohort.read_mask(patient) > 0
+        assert heatmap[mask].mean() > 0 or heatmap.max() > 0
+
+
+def test_overlay_figure(fitted):
+    cohort = fitted[0]
+    patient = cohort.table.index[0]
+    image, mask = cohort.read_image(patient), cohort.read_mask(patient)
+    heatmap = np.zeros(image.shape, np.float32)
+    heatmap[10:30, 10:40] = 1
+    fig = gradcam.overlay_figure(
+        [{"image": image, "heatmap": heatmap, "mask": mask, "spacing": (0.1, 0.1), "label": patient}]
+    )
+    assert fig.layout.title.text and fig.layout.xaxis.title.text == "x (mm)"
+    assert any(trace.type == "scatter" for trace in fig.data)  # the mask contour
+
+
+def test_missing_model_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="notebook 04"):
+        gradcam.load_gradcam_model(tmp_path)
