@@ -18,25 +18,27 @@ def _centroid(weights):
     return (weights * rows).sum() / weights.sum(), (weights * cols).sum() / weights.sum()
 
 
-def test_geometry_of_a_wide_box_pads_rows():
+def test_geometry_of_a_wide_box_is_a_centred_square():
     mask = np.zeros((100, 200), bool)
     mask[40:60, 50:150] = True  # 20 x 100 box
     g = crop_geometry(mask, margin=0.1, size=224)
-    assert (g.row0, g.height, g.col0, g.width) == (38, 24, 40, 120)
-    assert g.side == 120 and g.pad_left == 0 and g.pad_top == 48  # (120 - 24) // 2
-    # crop corners map to the frame corners of the (padded) window
+    assert g.side == 120 and g.left == 40 and g.top == 40 - 50  # 10 px margin; rows centred on the box
+    # crop corners map to the square's corners in the frame
     rows, cols = g.to_frame(np.array([0.0, 224.0]), np.array([0.0, 224.0]))
-    np.testing.assert_allclose(rows, [38 - 48, 38 - 48 + 120])
+    np.testing.assert_allclose(rows, [-10, 110])
     np.testing.assert_allclose(cols, [40, 160])
     back = g.to_crop(*g.to_frame(np.array([3.5, 100.0]), np.array([7.25, 200.0])))
     np.testing.assert_allclose(back, [[3.5, 100.0], [7.25, 200.0]])
 
 
-def test_margin_is_clipped_at_the_frame_edge():
+def test_square_is_filled_with_the_image_and_black_outside_the_frame():
+    image = np.full((50, 60), 200.0, np.float32)
     mask = np.zeros((50, 60), bool)
-    mask[0:10, 55:60] = True
-    g = crop_geometry(mask, margin=0.5, size=32)
-    assert g.row0 == 0 and g.col0 + g.width == 60 and g.side == max(g.height, g.width)
+    mask[0:10, 20:40] = True  # touches the top edge: the square reaches above the frame
+    crop, g = prepare_crop(image, mask, margin=0.0, size=20)
+    assert g.top == -5 and g.side == 20
+    np.testing.assert_allclose(crop[5:], 200 / 255, rtol=1e-5)  # image context, not black bands
+    np.testing.assert_allclose(crop[:5], 0)  # outside the frame: black
 
 
 def test_crop_round_trip_on_a_synthetic_mask():
@@ -54,7 +56,7 @@ def test_crop_round_trip_on_a_synthetic_mask():
     iou = np.logical_and(pasted > 0.5, mask).sum() / np.logical_or(pasted > 0.5, mask).sum()
     assert iou > 0.95
     window = np.zeros(mask.shape, bool)
-    window[g.row0 : g.row0 + g.height, g.col0 : g.col0 + g.width] = True
+    window[g.overlap()[:2]] = True
     assert not pasted[~window].any()  # nothing outside the crop
 
 

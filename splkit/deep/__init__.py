@@ -30,10 +30,13 @@ from splkit.deep.gradcam import (
     overlay_figure,
     save_gradcam_model,
 )
+from splkit.deep.outputs import backbone_statement, backbone_table, record_backbone
 from splkit.deep.preprocess import CropGeometry, crop_geometry, prepare_crop, to_network_input
 
 __all__ = [
     "Backbone",
+    "backbone_statement",
+    "backbone_table",
     "BackboneSpec",
     "CropGeometry",
     "DTLClassifier",
@@ -71,17 +74,3 @@ def check_finetune(deep) -> None:
             "implemented in this version of splkit; set deep.finetune: false to use frozen ImageNet features "
             "compressed by PCA"
         )
-
-
-def record_backbone(run_path, spec: BackboneSpec) -> None:
-    """Record which backbone and weights produced the DTL features in ``results.json`` (``deep.*``)."""
-    from splkit.report import record
-
-    record(run_path, "deep.backbone_requested", spec.requested)
-    record(run_path, "deep.backbone", spec.name)
-    record(run_path, "deep.weights", spec.weights)
-    record(run_path, "deep.weights_file", spec.weights_file)
-    record(run_path, "deep.weights_sha256", spec.weights_sha256)
-    record(run_path, "deep.fallback", spec.fallback)
-    record(run_path, "deep.fallback_reason", spec.fallback_reason)
-    record(run_path, "deep.embedding_dim", spec.embedding_dim)

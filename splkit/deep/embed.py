@@ -24,13 +24,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from splkit.config import PROJECT_ROOT
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
 
 CACHE_DIR = PROJECT_ROOT / ".cache" / "deep"
+#: Seconds between progress-bar updates (keeps executed notebooks short).
+PROGRESS_INTERVAL_S = 5.0
 
 
 def as_array(image: Any) -> np.ndarray:
@@ -156,7 +158,13 @@ def embed_crops(backbone: Backbone, crops: np.ndarray, batch_size: int, progress
     spec = backbone.spec
     out = np.empty((len(crops), spec.embedding_dim), dtype=np.float32)
     backbone.eval()
-    bar = tqdm(total=len(crops), desc=f"embedding ({spec.name})", unit="img", disable=not progress)
+    bar = tqdm(
+        total=len(crops),
+        desc=f"embedding ({spec.name})",
+        unit="img",
+        disable=not progress,
+        mininterval=PROGRESS_INTERVAL_S,
+    )
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             batch = to_network_input(crops[start : start + batch_size], spec.mean, spec.std)
@@ -211,7 +219,11 @@ def embed_patients(
         todo.append(patient)
     geometries: dict[str, CropGeometry] = {}
     crops = np.empty((len(todo), int(deep["image_size"]), int(deep["image_size"])), dtype=np.float32)
-    for index, patient in enumerate(tqdm(todo, desc="reading + cropping", unit="img", disable=not progress)):
+    for index, patient in enumerate(
+        tqdm(
+            todo, desc="reading + cropping", unit="img", disable=not progress, mininterval=PROGRESS_INTERVAL_S
+        )
+    ):
         crops[index], geometries[patient], _ = load_crop(cohort, patient, deep)
     start = time.perf_counter()
     computed = np.empty((0, spec.embedding_dim), dtype=np.float32)

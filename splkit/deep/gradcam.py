@@ -30,11 +30,12 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from splkit.deep.backbones import Backbone, BackboneSpec, build_backbone
 from splkit.deep.compress import DTLCompressor
-from splkit.deep.embed import load_crop
+from splkit.deep.embed import PROGRESS_INTERVAL_S, load_crop
+from splkit.deep.outputs import dump_joblib
 from splkit.deep.preprocess import to_network_input
 
 GRADCAM_MODEL_FILE = "models/dtl_gradcam.joblib"
@@ -85,38 +86,99 @@ def fit_gradcam_head(
     return head
 
 
+BASELINES = ("training_mean", "zero")
+
+
+class Reference(nn.Module):
+    """Subtracts a per-channel reference activation from the last feature map (the Grad-CAM target layer).
+
+    With the zero reference this is the identity, and Grad-CAM is the textbook one on the backbone's last
+    convolutional block.  With the training-mean reference the map decomposes the logit's deviation from
+    the average training patient (see :class:`DTLClassifier`).
+    """
+
+    def __init__(self, reference: torch.Tensor):
+        super().__init__()
+        self.register_buffer("reference", reference.reshape(1, -1, 1, 1).clone())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x - self.reference
+
+
 class DTLClassifier(nn.Module):
-    """Backbone → pooled features → PCA (linear layer) → logistic head; outputs the malignant logit (N x 1)."""
+    """Backbone → pooled features → PCA (linear layer) → logistic head; outputs the malignant logit (N x 1).
+
+    Parameters
+    ----------
+    backbone, compressor, head, features
+        The backbone, the fitted :class:`~splkit.deep.compress.DTLCompressor`, the logistic head of
+        :func:`fit_gradcam_head` and the DTL features it uses.
+    baseline
+        ``"training_mean"`` (default) or ``"zero"``: the reference activation of the Grad-CAM layer.
+        Everything after the last convolutional block is linear (average pool, PCA, logistic head), so
+        Grad-CAM's channel weights are constant and the map is exactly each location's contribution to
+        the logit (Grad-CAM reduces to CAM, Zhou et al., CVPR 2016) — relative to an all-zero activation.
+        The logistic intercept then absorbs most of the score and the malignant map is often empty. With
+        ``"training_mean"`` the activations are measured from the training cohort's mean embedding (the
+        PCA centre), so the map's sum is the logit minus the logit of the average training patient — the
+        reference-point idea of DeepLIFT (Shrikumar et al., ICML 2017) and SHAP.  The logit is the same
+        either way.
+    """
 
     def __init__(
-        self, backbone: Backbone, compressor: DTLCompressor, head: Pipeline, features: Sequence[str]
+        self,
+        backbone: Backbone,
+        compressor: DTLCompressor,
+        head: Pipeline,
+        features: Sequence[str],
+        baseline: str = "training_mean",
     ):
         super().__init__()
+        if baseline not in BASELINES:
+            raise ValueError(f"Grad-CAM baseline must be one of {BASELINES}, got {baseline!r}")
         self.backbone = backbone
         names = list(compressor.get_feature_names_out())
+        missing = [f for f in features if f not in names]
+        if missing:
+            raise KeyError(f"DTL features {missing} are not among the PCA's {len(names)} components")
         rows = [names.index(f) for f in features]
         pca = compressor.pca_
         components = torch.tensor(pca.components_[rows], dtype=torch.float32)
+        mean = torch.tensor(pca.mean_, dtype=torch.float32)
+        self.reference = Reference(mean if baseline == "training_mean" else torch.zeros_like(mean))
         self.pca = nn.Linear(components.shape[1], components.shape[0])
         scaler, logistic = head.named_steps["scale"], head.named_steps["logistic"]
         coef = logistic.coef_[0] / scaler.scale_
         self.head = nn.Linear(len(rows), 1)
         with torch.no_grad():
             self.pca.weight.copy_(components)
-            self.pca.bias.copy_(-components @ torch.tensor(pca.mean_, dtype=torch.float32))
+            self.pca.bias.copy_(-components @ (mean - self.reference.reference.flatten()))
             self.head.weight.copy_(torch.tensor(coef, dtype=torch.float32)[None])
             self.head.bias.fill_(float(logistic.intercept_[0] - coef @ scaler.mean_))
         for parameter in (*self.pca.parameters(), *self.head.parameters()):
             parameter.requires_grad_(False)
         self.features = list(features)
+        self.baseline = baseline
         self.eval()
 
     @property
     def target_layer(self) -> nn.Module:
-        return self.backbone.target_layer
+        """The Grad-CAM layer: the backbone's last convolutional block, measured from the reference."""
+        return self.reference
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.pca(self.backbone(x)))
+        pooled = self.reference(self.backbone.forward_features(x)).mean(dim=(2, 3))
+        return self.head(self.pca(pooled))
+
+
+class LogitTarget:
+    """Grad-CAM target: the malignant logit times ``sign`` (+1 malignant, -1 benign)."""
+
+    def __init__(self, sign: float = 1.0):
+        self.sign = float(sign)
+
+    def __call__(self, model_output: torch.Tensor) -> torch.Tensor:
+        return self.sign * model_output[..., 0]
 
 
 def save_gradcam_model(
@@ -125,21 +187,18 @@ def save_gradcam_model(
     compressor: DTLCompressor,
     head: Pipeline,
     deep: Mapping[str, Any],
+    baseline: str = "training_mean",
 ) -> Path:
     """Write what rebuilds the DTL classifier (backbone spec, PCA, head, settings) to the run directory."""
-    path = Path(run_path) / GRADCAM_MODEL_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "backbone": spec.to_dict(),
         "pca": compressor,
         "head": head,
         "features": list(head.feature_names_),
+        "baseline": baseline,
         "deep": dict(deep),
     }
-    tmp = path.with_name(f".{path.name}.tmp")
-    joblib.dump(payload, tmp)
-    tmp.replace(path)
-    return path
+    return dump_joblib(payload, Path(run_path) / GRADCAM_MODEL_FILE)
 
 
 def load_gradcam_model(run_path: str | Path) -> tuple[DTLClassifier, dict[str, Any]]:
@@ -151,20 +210,43 @@ def load_gradcam_model(run_path: str | Path) -> tuple[DTLClassifier, dict[str, A
         )
     payload = joblib.load(path)
     backbone = build_backbone(BackboneSpec.from_dict(payload["backbone"]))
-    return DTLClassifier(backbone, payload["pca"], payload["head"], payload["features"]), payload
+    model = DTLClassifier(
+        backbone,
+        payload["pca"],
+        payload["head"],
+        payload["features"],
+        payload.get("baseline", "training_mean"),
+    )
+    return model, payload
 
 
-def gradcam_crops(model: DTLClassifier, crops: np.ndarray, batch_size: int = 8) -> np.ndarray:
-    """Grad-CAM maps (N x size x size, each scaled to 0–1) of the malignant logit for gray crops."""
+TARGETS = ("malignant", "benign", "predicted")
+
+
+def gradcam_crops(
+    model: DTLClassifier, crops: np.ndarray, batch_size: int = 8, target: str = "malignant"
+) -> np.ndarray:
+    """Grad-CAM maps (N x size x size, each scaled to 0–1) for gray crops.
+
+    ``target``: ``"malignant"`` explains the malignant logit, ``"benign"`` its negative, ``"predicted"``
+    whichever class the DTL classifier predicts for each crop.
+    """
     from pytorch_grad_cam import GradCAM
-    from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
 
+    if target not in TARGETS:
+        raise ValueError(f"Grad-CAM target must be one of {TARGETS}, got {target!r}")
     spec = model.backbone.spec
     maps = []
     with GradCAM(model=model, target_layers=[model.target_layer]) as cam:
         for start in range(0, len(crops), batch_size):
-            x = to_network_input(crops[start : start + batch_size], spec.mean, spec.std).requires_grad_(True)
-            maps.append(cam(input_tensor=x, targets=[ClassifierOutputTarget(0)] * len(x)))
+            x = to_network_input(crops[start : start + batch_size], spec.mean, spec.std)
+            if target == "predicted":
+                with torch.no_grad():
+                    signs = np.where(model(x)[:, 0].numpy() >= 0, 1.0, -1.0)
+            else:
+                signs = np.full(len(x), 1.0 if target == "malignant" else -1.0)
+            x.requires_grad_(True)
+            maps.append(cam(input_tensor=x, targets=[LogitTarget(sign) for sign in signs]))
     return np.concatenate(maps) if maps else np.empty((0, *crops.shape[1:]), dtype=np.float32)
 
 
@@ -173,6 +255,7 @@ def gradcam_maps(
     cohort: Any,
     patients: Iterable[str],
     model: DTLClassifier | None = None,
+    target: str = "malignant",
     progress: bool = True,
 ) -> dict[str, np.ndarray]:
     """Grad-CAM heatmaps of the DTL classifier on the full ultrasound frames of ``patients``.
@@ -188,6 +271,9 @@ def gradcam_maps(
         Pseudonyms.
     model
         A :class:`DTLClassifier` (default: rebuilt from the run directory).
+    target
+        ``"malignant"`` (the malignant logit, default), ``"benign"`` or ``"predicted"`` (each patient's
+        predicted class, e.g. for true negatives).
 
     Returns
     -------
@@ -202,10 +288,18 @@ def gradcam_maps(
     patients = list(patients)
     result: dict[str, np.ndarray] = {}
     batch = max(1, min(int(deep.get("batch_size", 8)), 8))
-    for start in tqdm(range(0, len(patients), batch), desc="Grad-CAM", unit="batch", disable=not progress):
+    for start in tqdm(
+        range(0, len(patients), batch),
+        desc="Grad-CAM",
+        unit="batch",
+        disable=not progress,
+        mininterval=PROGRESS_INTERVAL_S,
+    ):
         chunk = patients[start : start + batch]
         loaded = [load_crop(cohort, p, deep) for p in chunk]
-        cams = gradcam_crops(model, np.stack([crop for crop, _, _ in loaded]), batch_size=batch)
+        cams = gradcam_crops(
+            model, np.stack([crop for crop, _, _ in loaded]), batch_size=batch, target=target
+        )
         for patient, (_, geometry, _), cam in zip(chunk, loaded, cams, strict=True):
             result[patient] = np.clip(geometry.paste(cam), 0.0, 1.0)
     return result
@@ -222,7 +316,7 @@ def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
 def overlay_figure(
     panels: Sequence[Mapping[str, Any]],
     title: str = "Grad-CAM of the DTL classifier (malignant logit)",
-    max_side: int = 256,
+    max_side: int = 192,
     opacity: float = 0.5,
 ):
     """Plotly figure: gray frames with the Grad-CAM heatmap and the lesion mask contour, side by side.
@@ -243,11 +337,12 @@ def overlay_figure(
         image, heatmap = np.asarray(panel["image"], dtype=float), np.asarray(panel["heatmap"], dtype=float)
         sx, sy = (float(s) for s in panel.get("spacing", (1.0, 1.0)))
         step = max(1, int(np.ceil(max(image.shape) / max_side)))
-        shown = heatmap[::step, ::step].copy()
+        shown = heatmap[::step, ::step].astype(np.float32)
         shown[shown < 0.02] = np.nan  # transparent outside the crop and where the map is ~0
+        gray = np.clip(np.round(image[::step, ::step]), 0, 255).astype(np.uint8)  # 8-bit display, small HTML
         common = dict(dx=sx * step, dy=sy * step, x0=sx * step / 2, y0=sy * step / 2, hoverinfo="skip")
         fig.add_trace(
-            go.Heatmap(z=image[::step, ::step], colorscale="gray", showscale=False, **common),
+            go.Heatmap(z=gray, colorscale="gray", showscale=False, **common),
             row=1,
             col=index,
         )

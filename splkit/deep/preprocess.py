@@ -1,14 +1,16 @@
 """ROI crop for the CNN, and the exact inverse mapping from crop to full-frame coordinates.
 
-The lesion's bounding box (from the mask) is widened by ``margin`` of its height/width on each side and
-clipped to the frame; the crop is padded with black (the ultrasound background) to a square so the
-aspect ratio is kept, resized to ``size`` x ``size`` (bilinear, anti-aliased), replicated to three
-channels and normalised with the backbone's own mean and standard deviation.  :class:`CropGeometry`
-records the crop so maps computed on the crop (Grad-CAM) go back onto the full frame.
+The lesion's bounding box (from the mask) is widened by ``margin`` of its longer side on each side
+and made square around the box centre, so the aspect ratio is kept: the shorter side is padded with the
+surrounding image (not with an artificial black band, whose edges the CNN would see as structure), and
+only what falls outside the frame is padded with black, the ultrasound background.  The square is
+resized to ``size`` x ``size`` (bilinear, anti-aliased), replicated to three channels and normalised
+with the backbone's own mean and standard deviation.  :class:`CropGeometry` records the square so maps
+computed on the crop (Grad-CAM) go back onto the full frame.
 
 Coordinates are continuous pixel coordinates with pixel ``i`` covering ``[i, i + 1)``, so pixel centres
 sit at ``i + 0.5``; the resize is the half-pixel-centred bilinear map of ``torch.nn.functional.interpolate``
-with ``align_corners=False``.
+with ``align_corners=False``, under which crop and frame coordinates are related by a scale and a shift.
 """
 
 from __future__ import annotations
@@ -21,25 +23,21 @@ import torch
 from torch.nn import functional as F
 
 #: Version of the preprocessing code; part of the embedding cache key.
-PREPROCESS_VERSION = "1"
+PREPROCESS_VERSION = "2"
 
 
 @dataclass(frozen=True)
 class CropGeometry:
     """Where a ``size`` x ``size`` network input came from in the frame.
 
-    ``row0, col0``: top-left of the (clipped) crop in the frame; ``height, width``: its size;
-    ``side``: side of the padded square; ``pad_top, pad_left``: where the crop sits in the square.
+    ``top, left``: frame coordinates of the square's top-left corner (negative when it starts outside
+    the frame); ``side``: the square's side in frame pixels; ``size``: the network input size.
     """
 
     frame_shape: tuple[int, int]
-    row0: int
-    col0: int
-    height: int
-    width: int
+    top: int
+    left: int
     side: int
-    pad_top: int
-    pad_left: int
     size: int
 
     @property
@@ -49,29 +47,41 @@ class CropGeometry:
 
     def to_frame(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Continuous crop coordinates (0…size) → continuous frame coordinates."""
-        rows = np.asarray(rows, dtype=float) * self.scale - self.pad_top + self.row0
-        cols = np.asarray(cols, dtype=float) * self.scale - self.pad_left + self.col0
-        return rows, cols
+        return np.asarray(rows, float) * self.scale + self.top, np.asarray(
+            cols, float
+        ) * self.scale + self.left
 
     def to_crop(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Continuous frame coordinates → continuous crop coordinates (inverse of :meth:`to_frame`)."""
-        rows = (np.asarray(rows, dtype=float) - self.row0 + self.pad_top) / self.scale
-        cols = (np.asarray(cols, dtype=float) - self.col0 + self.pad_left) / self.scale
-        return rows, cols
+        return (np.asarray(rows, float) - self.top) / self.scale, (
+            np.asarray(cols, float) - self.left
+        ) / self.scale
+
+    def overlap(self) -> tuple[slice, slice, slice, slice]:
+        """``(frame rows, frame cols, square rows, square cols)`` slices of the square inside the frame."""
+        n_rows, n_cols = self.frame_shape
+        r0, r1 = max(self.top, 0), min(self.top + self.side, n_rows)
+        c0, c1 = max(self.left, 0), min(self.left + self.side, n_cols)
+        return (
+            slice(r0, r1),
+            slice(c0, c1),
+            slice(r0 - self.top, r1 - self.top),
+            slice(c0 - self.left, c1 - self.left),
+        )
 
     def paste(self, crop_map: np.ndarray, fill: float = 0.0) -> np.ndarray:
         """Map a ``size`` x ``size`` array (e.g. a Grad-CAM heatmap) back onto the full frame.
 
-        The map is resized to the padded square (bilinear), the padding is cut off, and the result is
-        placed at the crop's position in an array of the frame's shape filled with ``fill``.
+        The map is resized to the square (bilinear), and the part inside the frame is placed in an array
+        of the frame's shape filled with ``fill``.
         """
         crop_map = np.asarray(crop_map, dtype=np.float32)
         if crop_map.shape != (self.size, self.size):
             raise ValueError(f"crop map has shape {crop_map.shape}, expected {(self.size, self.size)}")
         square = _resize(torch.from_numpy(crop_map)[None, None], self.side)[0, 0].numpy()
         frame = np.full(self.frame_shape, fill, dtype=np.float32)
-        window = square[self.pad_top : self.pad_top + self.height, self.pad_left : self.pad_left + self.width]
-        frame[self.row0 : self.row0 + self.height, self.col0 : self.col0 + self.width] = window
+        rows, cols, sq_rows, sq_cols = self.overlap()
+        frame[rows, cols] = square[sq_rows, sq_cols]
         return frame
 
     def to_dict(self) -> dict:
@@ -86,9 +96,9 @@ def _resize(tensor: torch.Tensor, size: int) -> torch.Tensor:
 
 
 def crop_geometry(mask: np.ndarray, margin: float, size: int = 224) -> CropGeometry:
-    """The crop of the mask's bounding box widened by ``margin`` (fraction of the box) on each side.
+    """The square around the mask's bounding box, ``margin`` x its longer side added on each side.
 
-    Raises ``ValueError`` for an empty mask.
+    Raises ``ValueError`` for an empty mask or a negative margin.
     """
     mask = np.asarray(mask)
     if mask.ndim != 2:
@@ -99,37 +109,25 @@ def crop_geometry(mask: np.ndarray, margin: float, size: int = 224) -> CropGeome
         raise ValueError("mask is empty (no lesion pixel)")
     if margin < 0:
         raise ValueError(f"crop margin must be >= 0, got {margin}")
-    n_rows, n_cols = mask.shape
     box_h, box_w = rows[-1] + 1 - rows[0], cols[-1] + 1 - cols[0]
-    grow_r, grow_c = int(round(margin * box_h)), int(round(margin * box_w))
-    r0, r1 = max(rows[0] - grow_r, 0), min(rows[-1] + 1 + grow_r, n_rows)
-    c0, c1 = max(cols[0] - grow_c, 0), min(cols[-1] + 1 + grow_c, n_cols)
-    height, width = int(r1 - r0), int(c1 - c0)
-    side = max(height, width)
+    longer = max(box_h, box_w)
+    side = int(longer + 2 * round(margin * longer))
+    top = int(rows[0] - (side - box_h) // 2)  # centred on the box (to half a pixel)
+    left = int(cols[0] - (side - box_w) // 2)
     return CropGeometry(
-        frame_shape=(int(n_rows), int(n_cols)),
-        row0=int(r0),
-        col0=int(c0),
-        height=height,
-        width=width,
-        side=side,
-        pad_top=(side - height) // 2,
-        pad_left=(side - width) // 2,
-        size=int(size),
+        frame_shape=(int(mask.shape[0]), int(mask.shape[1])), top=top, left=left, side=side, size=int(size)
     )
 
 
 def crop_image(image: np.ndarray, geometry: CropGeometry) -> np.ndarray:
-    """The padded, resized gray crop (``size`` x ``size``, float32, the image's intensity scale)."""
+    """The square crop resized to ``size`` x ``size`` (float32, the image's intensity scale)."""
     image = np.asarray(image, dtype=np.float32)
     if image.shape != geometry.frame_shape:
         raise ValueError(f"image has shape {image.shape}, the mask {geometry.frame_shape}")
     square = np.zeros((geometry.side, geometry.side), dtype=np.float32)
-    g = geometry
-    square[g.pad_top : g.pad_top + g.height, g.pad_left : g.pad_left + g.width] = image[
-        g.row0 : g.row0 + g.height, g.col0 : g.col0 + g.width
-    ]
-    return _resize(torch.from_numpy(square)[None, None], g.size)[0, 0].numpy()
+    rows, cols, sq_rows, sq_cols = geometry.overlap()
+    square[sq_rows, sq_cols] = image[rows, cols]
+    return _resize(torch.from_numpy(square)[None, None], geometry.size)[0, 0].numpy()
 
 
 def prepare_crop(
@@ -166,7 +164,7 @@ def preprocess_settings(deep) -> dict:
     return {
         "crop_margin": float(deep["crop_margin"]),
         "image_size": int(deep["image_size"]),
-        "pad": "black-square",
+        "pad": "square-of-image-context",
         "resize": "bilinear-antialias",
         "version": PREPROCESS_VERSION,
     }
