@@ -135,3 +135,33 @@ def test_unknown_backbone():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match="deep.backbone"):
             resolve_backbone({"backbone": "vgg16"})
+
+
+def test_default_profile_falls_back_offline_and_smoke_uses_lite0(offline):
+    from splkit.config import load_profile
+
+    default = load_profile("default").deep
+    assert default.backbone == "resnet50" and default.allow_fallback and default.weights == "imagenet"
+    with pytest.warns(UserWarning, match="FALLBACK"):
+        assert resolve_backbone(default).name == "efficientnet_lite0"
+    smoke = load_profile("smoke").deep
+    assert smoke.weights == "imagenet"  # real weights in CI: no silent random features
+    assert resolve_backbone(smoke).name == smoke.backbone
+
+
+def test_statements_say_random_and_fallback_in_bold(offline):
+    from splkit.deep import check_finetune
+    from splkit.deep.outputs import backbone_statement, backbone_table
+
+    with pytest.warns(UserWarning):
+        random_spec = resolve_backbone(_resnet_settings(weights="random"), seed=1)
+        fallback_spec = resolve_backbone(_resnet_settings(allow_fallback=True))
+    assert "**The resnet50 backbone of this run has RANDOMLY INITIALISED weights" in backbone_statement(
+        random_spec
+    )
+    statement = backbone_statement(fallback_spec)
+    assert "**Fallback" in statement and fallback_spec.weights_sha256 in statement
+    assert backbone_table(fallback_spec).loc["fallback", "value"].startswith("yes")
+    with pytest.raises(NotImplementedError, match="finetune"):
+        check_finetune({"finetune": True})
+    check_finetune({"finetune": False})
