@@ -29,6 +29,7 @@ from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.report import atomic_write_text
 from splkit.validation import (
     IMAGE_FOLDERS,
+    RESERVED_COLUMNS,
     CohortError,
     Problem,
     check_patient,
@@ -39,6 +40,7 @@ from splkit.validation import (
     parse_cohort_column,
     parse_labels,
     parse_spacing_column,
+    read_clinical_table,
     summarise_spacing,
 )
 
@@ -48,7 +50,26 @@ CLINICAL_FILE = "clinical.csv"
 MAX_MISSING_FRACTION = dictionary.MAX_MISSING_FRACTION
 
 
-@dataclass(frozen=True)
+class FilePaths(Mapping):
+    """Read-only files by pseudonym whose repr hides the paths (they contain input ids)."""
+
+    def __init__(self, paths: Mapping[str, Path]):
+        self._paths = dict(sorted(paths.items()))
+
+    def __getitem__(self, patient: str) -> Path:
+        return self._paths[patient]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._paths)} files by pseudonym; paths not shown (they contain patient ids)>"
+
+
+@dataclass(frozen=True, eq=False)
 class Cohort:
     """A validated, pseudonymised cohort.
 
@@ -129,6 +150,24 @@ class Cohort:
             raise KeyError(f"patient {patient} has no reader-{reader} mask")
         return imaging.read_mask(files[patient], spacing_mm=self.spacing[patient])
 
+    def headline(self) -> dict:
+        """Headline numbers for ``results.json`` (``cohort.*``): counts, variables, spacing source."""
+        cohorts = {}
+        for name in ("train", "validation", "external"):
+            part = self.table[self.table["cohort"] == name]
+            if len(part):
+                cohorts[name] = {"n": len(part), "n_positive": int(part["label"].sum())}
+        return {
+            "n_patients": len(self.table),
+            "n_positive": int(self.table["label"].sum()),
+            "positive_label": self.positive_label,
+            "cohorts": cohorts,
+            "variables": list(self.variables.index),
+            "variables_excluded": [v for v in self.variables.index if not self.variables.at[v, "included"]],
+            "spacing_source": self.spacing_source,
+            "n_reader2_masks": len(self.masks_reader2),
+        }
+
     def summary(self) -> str:
         """A few lines for a person: patients, cohorts and labels, variables, spacing, missing values."""
         lines = [f"{len(self.table)} patients; positive class (label 1) = {self.positive_label}"]
@@ -145,36 +184,12 @@ class Cohort:
         lines.append(f"reader-2 masks: {len(self.masks_reader2)} patients")
         gaps = self.missing[self.missing["n_missing"] > 0]
         if len(gaps):
-            shown = ", ".join(f"{v} {row.n_missing} ({row.percent:g} %)" for v, row in gaps.iterrows())
+            shown = ", ".join(f"{v} {int(row.n_missing)} ({row.percent:g} %)" for v, row in gaps.iterrows())
             lines.append(f"missing values: {shown}")
         else:
             lines.append("missing values: none")
         lines += list(self.notes)
         return "\n".join(lines)
-
-
-def _read_table(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
-    if not path.is_file():
-        return None, [Problem(None, CLINICAL_FILE, "file is missing")]
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        return None, [
-            Problem(None, CLINICAL_FILE, f"cannot be read as CSV ({str(error).strip().splitlines()[0]})")
-        ]
-    raw.columns = [str(c).strip() for c in raw.columns]
-    rename = {
-        c: c.lower() for c in raw.columns if c.lower() in dictionary.RESERVED_COLUMNS and c != c.lower()
-    }
-    raw = raw.rename(columns=rename)
-    problems = [
-        Problem(None, CLINICAL_FILE, f"required column {c!r} is missing")
-        for c in ("patient_id", "label")
-        if c not in raw
-    ]
-    raw = raw.apply(lambda col: col.str.strip())
-    raw = raw.mask(raw.isin(("", *dictionary.MISSING_TOKENS)))
-    return raw, problems
 
 
 def _split(table: pd.DataFrame, fraction: float, seed: int) -> pd.Series:
@@ -196,6 +211,7 @@ def load_cohort(
     seed: int = 609,
     salt: str | None = None,
     progress: bool | None = None,
+    full: bool = False,
 ) -> Cohort:
     """Read, validate, pseudonymise and split the cohort folder ``path``.
 
@@ -213,6 +229,9 @@ def load_cohort(
         Pseudonymisation salt; default: the ``.splkit_salt`` file of the folder (created once).
     progress
         Show a progress bar while reading images (``None``: only on a terminal).
+    full
+        Decode every image's pixels too (masks are always decoded); by default images are checked from
+        their header and, for PNG/JPEG, their end marker.
 
     Raises
     ------
@@ -222,27 +241,31 @@ def load_cohort(
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise CohortError([Problem(None, str(root), "cohort folder does not exist")])
-    raw, problems = _read_table(root / CLINICAL_FILE)
+    raw, problems = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
     for folder, required, _ in IMAGE_FOLDERS:
         if required and not (root / folder).is_dir():
             problems.append(Problem(None, f"{folder}/", "folder is missing"))
-    if raw is None or any(p.message.startswith("required column") for p in problems):
+    if raw is None:
         raise CohortError(problems)
 
     ids = raw["patient_id"]
     for row in np.flatnonzero(ids.isna().to_numpy()):
         problems.append(Problem(None, CLINICAL_FILE, f"row {row + 2}: patient_id is empty"))
     problems += duplicate_ids(ids.dropna())
+    if ids.notna().sum() == 0:
+        problems.append(Problem(None, CLINICAL_FILE, "has no patients"))
+    listed = list(dict.fromkeys(ids.dropna()))  # every id in the table, for matching files
+    first = raw[ids.notna() & ~ids.duplicated()].set_index("patient_id")
+    column_spacing, found = parse_spacing_column(first["spacing_mm"]) if "spacing_mm" in first else ({}, [])
+    problems += found
     raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
 
     labels, found = parse_labels(raw["label"], positive_label)
     problems += found
-    clinical_raw = raw.drop(columns=[c for c in dictionary.RESERVED_COLUMNS if c in raw.columns])
+    clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
     entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
     problems += found
     values, variables, found = dictionary.build_variables(clinical_raw, entries)
-    problems += found
-    column_spacing, found = parse_spacing_column(raw["spacing_mm"]) if "spacing_mm" in raw else ({}, [])
     problems += found
 
     # files: one image and one mask per row, no orphans
@@ -251,12 +274,12 @@ def load_cohort(
     for folder, required, kind in IMAGE_FOLDERS:
         found_files, found = discover_files(root / folder, kind)
         problems += found
-        matched[folder], found = match_files(patients, found_files, folder, kind, required)
+        matched[folder], found = match_files(listed, found_files, folder, kind, required)
         problems += found
 
     spacing, sources = {}, {}
     bar = tqdm(
-        patients, desc="checking images", unit="patient", disable=None if progress is None else not progress
+        listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
     )
     for patient in bar:
         if patient not in matched["images"]:
@@ -269,6 +292,7 @@ def load_cohort(
             matched["masks_reader2"].get(patient),
             column_spacing.get(patient),
             default_spacing_mm,
+            full=full,
         )
         problems += found
         if value is not None:
@@ -320,15 +344,19 @@ def load_cohort(
             note = f"excluded from the models: {100 * share:.1f} % missing in the training cohort (> {100 * MAX_MISSING_FRACTION:g} %)"
             variables.at[name, "included"], variables.at[name, "note"] = False, note
             notes.append(f"{name}: {note}")
+    unit = [p for p, src in sources.items() if src == "file header" and np.allclose(spacing[p], 1.0)]
+    if unit:
+        notes.append(
+            f"{len(unit)} image header(s) give a spacing of exactly 1 mm, what converters write when the "
+            "spacing is unknown: check it, or give spacing_mm in clinical.csv"
+        )
     return Cohort(
         table=table,
         variables=variables,
-        images=MappingProxyType({key[p]: f for p, f in matched["images"].items()}),
-        masks=MappingProxyType({key[p]: f for p, f in matched["masks"].items()}),
-        masks_reader2=MappingProxyType(
-            {key[p]: f for p, f in sorted(matched["masks_reader2"].items(), key=lambda i: key[i[0]])}
-        ),
-        spacing=MappingProxyType({key[p]: s for p, s in spacing.items()}),
+        images=FilePaths({key[p]: f for p, f in matched["images"].items()}),
+        masks=FilePaths({key[p]: f for p, f in matched["masks"].items()}),
+        masks_reader2=FilePaths({key[p]: f for p, f in matched["masks_reader2"].items()}),
+        spacing=MappingProxyType({key[p]: s for p, s in sorted(spacing.items(), key=lambda i: key[i[0]])}),
         spacing_source=summarise_spacing(sources, default_spacing_mm),
         missing=missing,
         positive_label=positive_label.strip().lower(),
@@ -354,6 +382,11 @@ def write_run_tables(cohort: Cohort, run_dir: str | Path) -> None:
     """Write ``cohort.csv``, ``split.csv`` and ``variables.csv`` (pseudonymised) into ``run_dir``."""
     run_dir = Path(run_dir)
     table = cohort.table.reset_index()
+    for column in cohort.variables.index:  # 0/1 codes are written as 0/1, not 0.0/1.0
+        values = table[column]
+        if cohort.variables.at[column, "type"] != "numeric" and pd.api.types.is_float_dtype(values):
+            if (values.dropna() == values.dropna().round()).all():
+                table[column] = values.astype("Int64")
     columns = ["patient", "cohort", "label", *cohort.variables.index]
     atomic_write_text(run_dir / "cohort.csv", table[columns].to_csv(index=False))
     atomic_write_text(run_dir / "split.csv", table[["patient", "cohort"]].to_csv(index=False))

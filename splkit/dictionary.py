@@ -19,6 +19,7 @@ training cohort is excluded from modelling, with a note.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -28,10 +29,9 @@ import yaml
 from splkit.validation import Problem
 
 VARIABLE_TYPES = ("numeric", "binary", "categorical", "ordinal")
-#: Columns of clinical.csv that are not clinical variables.
-RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm")
 #: Cell contents read as missing (after stripping spaces), besides the empty cell.
-MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", "None", "none", ".", "?", "-")
+#: Not "none" or "-": in clinical tables they are often real values (smoking "none", a "-" test).
+MISSING_TOKENS = ("NA", "N/A", "n/a", "na", "NaN", "nan", "NULL", "null", ".", "?")
 #: A variable with more than this fraction missing in the training cohort is excluded from models.
 MAX_MISSING_FRACTION = 0.30
 #: Share of numbers among non-missing values above which an undeclared column is inferred numeric.
@@ -40,6 +40,14 @@ NUMERIC_SHARE = 0.8
 IDENTIFIER_SHARE = 0.5
 DICTIONARY_FILE = "variables.yaml"
 _FIELDS = {"type", "unit", "allowed", "description"}
+
+
+_NULLS = ("", "~", "null", "Null", "NULL")
+
+
+def _text(value) -> str:
+    """A YAML scalar read as text, with YAML's null spellings as the empty string."""
+    return "" if value is None or (isinstance(value, str) and value.strip() in _NULLS) else str(value)
 
 
 def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
@@ -72,7 +80,7 @@ def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
             problems.append(
                 Problem(None, name, f"variable {column!r}: unknown field(s) {', '.join(sorted(unknown))}")
             )
-        kind = str(entry.get("type", "")).strip().lower()
+        kind = _text(entry.get("type")).strip().lower()
         if kind not in VARIABLE_TYPES:
             problems.append(
                 Problem(
@@ -83,14 +91,15 @@ def read_dictionary(path: Path) -> tuple[dict[str, dict], list[Problem]]:
             )
             continue
         allowed = entry.get("allowed")
+        allowed = None if isinstance(allowed, str) and not _text(allowed) else allowed
         if allowed is not None and not isinstance(allowed, list):
             problems.append(Problem(None, name, f"variable {column!r}: allowed must be a list"))
             continue
         entries[column] = {
             "type": kind,
-            "unit": str(entry.get("unit", "") or ""),
+            "unit": _text(entry.get("unit")),
             "allowed": [str(a).strip() for a in allowed] if allowed is not None else None,
-            "description": " ".join(str(entry.get("description", "") or "").split()),
+            "description": " ".join(_text(entry.get("description")).split()),
         }
     return entries, problems
 
@@ -99,15 +108,12 @@ def _numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
-def _same(value: str, level: str) -> bool:
-    if value == level:
-        return True
-    a, b = pd.to_numeric(pd.Series([value, level]), errors="coerce")
-    return bool(pd.notna(a) and pd.notna(b) and a == b)
-
-
-def _match_level(value: str, levels: list[str]) -> str | None:
-    return next((level for level in levels if _same(value, level)), None)
+def _level_key(value: str) -> str | float:
+    """Values compare as numbers when both are numbers (``1`` = ``1.0``), else as text."""
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def infer_entry(values: pd.Series) -> dict:
@@ -168,8 +174,11 @@ def convert_column(
     if not allowed:  # binary declared without levels: take the data's, sorted
         allowed = entry["allowed"] = sorted(present.unique().tolist())
     out = pd.Series(np.nan, index=values.index, dtype=object)
+    lookup = {}
+    for level in reversed(allowed):
+        lookup[_level_key(level)] = level
     for patient, raw in present.items():
-        level = _match_level(raw, allowed)
+        level = lookup.get(_level_key(raw))
         if level is None:
             problems.append(
                 Problem(
@@ -193,22 +202,51 @@ def convert_column(
     return out, problems
 
 
+#: Column names that suggest an identifier (matched as words, case-insensitively).
+IDENTIFIER_NAMES = re.compile(
+    r"(^|[_\s.-])(id|ids|mrn|name|surname|initials|dob|birth|birthday|date|address|phone|email)([_\s.-]|$)",
+    re.IGNORECASE,
+)
+
+
 def identifier_like(column: str, values: pd.Series, ids: pd.Index) -> Problem | None:
-    """A problem if an undeclared text column looks like an identifier (would leak into run outputs)."""
+    """A problem if an undeclared column looks like an identifier (it would leak into run outputs).
+
+    Signs: the name (``hospital_id``, ``name``, ``date_of_birth``...), patient ids as values, mostly
+    distinct text values (names, dates, free text), or a distinct integer of four or more digits for
+    every patient (a record number).  Declaring the column in ``variables.yaml`` overrides the name and distinctness checks.
+    """
     present = values.dropna()
-    text = present[_numbers(present).isna()]
-    if len(text) and text.isin(set(ids)).any():
+    advice = "remove it, or declare it in variables.yaml if it is a clinical variable"
+    if len(present) and present.isin(set(ids)).mean() >= 0.5:
+        return Problem(None, "clinical.csv", f"column {column!r} contains patient ids; remove it")
+    if IDENTIFIER_NAMES.search(column):
         return Problem(
             None,
             "clinical.csv",
-            f"column {column!r} contains patient ids; remove it (ids must not reach run outputs)",
+            f"column {column!r} looks like an identifier or a date by its name; {advice}",
         )
+    numbers = _numbers(present)
+    text = present[numbers.isna()]
     if len(text) > 10 and text.nunique() > max(10, IDENTIFIER_SHARE * len(values)):
         return Problem(
             None,
             "clinical.csv",
             f"column {column!r} has {text.nunique()} distinct text values: it looks like an identifier, a date or "
-            "free text; remove it, or declare it in variables.yaml",
+            f"free text; {advice}",
+        )
+    whole = numbers.dropna()
+    if (
+        len(whole) >= 30
+        and len(whole) == len(present)
+        and (whole == whole.round()).all()
+        and whole.is_unique
+        and whole.abs().median() >= 1000
+    ):
+        return Problem(
+            None,
+            "clinical.csv",
+            f"column {column!r} has a different whole number for every patient: it looks like a record number; {advice}",
         )
     return None
 
@@ -229,7 +267,7 @@ def build_variables(
         declared = column in dictionary
         entry = dict(dictionary[column]) if declared else infer_entry(raw[column])
         if not declared:
-            leak = identifier_like(column, raw[column], raw.index) if entry["type"] != "numeric" else None
+            leak = identifier_like(column, raw[column], raw.index)
             if leak:
                 problems.append(leak)
                 continue

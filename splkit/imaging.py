@@ -67,12 +67,15 @@ class ImageInfo:
         ``"DICOM ultrasound regions"``, ``"DICOM PixelSpacing"``, ``"file header"`` or ``None``.
     format
         One of the values of :data:`SUFFIXES`.
+    channels
+        Samples per pixel (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA).
     """
 
     size: tuple[int, int]
     spacing_mm: tuple[float, float] | None
     spacing_source: str | None
     format: str
+    channels: int = 1
 
 
 def split_suffix(name: str) -> tuple[str, str | None]:
@@ -151,6 +154,7 @@ def _read_dicom(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]
         spacing_mm=calibration[0] if calibration else None,
         spacing_source=calibration[1] if calibration else None,
         format="dicom",
+        channels=int(ds.get("SamplesPerPixel", 1) or 1),
     )
     if not pixels:
         return None, info
@@ -182,10 +186,10 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
     reader.SetFileName(str(path))
     if pixels:
         image = reader.Execute()
-        size, spacing = image.GetSize(), image.GetSpacing()
+        size, spacing, channels = image.GetSize(), image.GetSpacing(), image.GetNumberOfComponentsPerPixel()
     else:
         reader.ReadImageInformation()
-        size, spacing = reader.GetSize(), reader.GetSpacing()
+        size, spacing, channels = reader.GetSize(), reader.GetSpacing(), reader.GetNumberOfComponents()
     axes = _squeeze_axes(tuple(size))
     header_spacing = None
     if fmt in ("nrrd", "nifti"):
@@ -195,6 +199,7 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
         spacing_mm=header_spacing,
         spacing_source="file header" if header_spacing else None,
         format=fmt,
+        channels=int(channels),
     )
     if not pixels:
         return None, info
@@ -205,18 +210,61 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
     return np.squeeze(array, axis=drop) if drop else array, info
 
 
+def _read_pil(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
+    """PNG/JPEG modes ITK does not read (gray + alpha, some palettes, 32-bit), through Pillow."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        if image.mode == "P":
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        channels = len(image.getbands())
+        info = ImageInfo(size=image.size, spacing_mm=None, spacing_source=None, format=fmt, channels=channels)
+        return (np.asarray(image) if pixels else None), info
+
+
+def _read_any(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
+    fmt = image_format(path)
+    if fmt == "dicom":
+        return _read_dicom(path, pixels)
+    try:
+        return _read_itk(path, fmt, pixels)
+    except RuntimeError as error:
+        if fmt in ("png", "jpeg") and "Unknown PixelType" in str(error):
+            return _read_pil(path, fmt, pixels)
+        raise
+
+
 def read_info(path: str | Path) -> ImageInfo:
     """Read only the header of an image file (size and spacing); cheap for every format."""
+    return _read_any(Path(path), pixels=False)[1]
+
+
+#: The last bytes of a complete file: PNG ends with its IEND chunk, JPEG with the EOI marker.
+_TRAILERS = {"png": b"IEND\xaeB`\x82", "jpeg": b"\xff\xd9"}
+
+
+def check_image(path: str | Path) -> ImageInfo:
+    """Cheap check of an image without decoding its pixels: header, channel count, and for PNG/JPEG
+    that the file is complete (ends with its end marker), which catches truncated copies."""
     path = Path(path)
-    fmt = image_format(path)
-    return _read_dicom(path, pixels=False)[1] if fmt == "dicom" else _read_itk(path, fmt, pixels=False)[1]
+    info = read_info(path)
+    if info.channels not in (1, 2, 3, 4):
+        raise ImageReadError(f"image has {info.channels} channels; expected gray, RGB or RGBA")
+    trailer = _TRAILERS.get(info.format)
+    if trailer:
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 16))
+            tail = handle.read()
+        if trailer not in tail:  # a few padding bytes after the marker are tolerated
+            raise ImageReadError(
+                f"{info.format.upper()} file is incomplete (no end marker): truncated or corrupt"
+            )
+    return info
 
 
 def read_array(path: str | Path) -> tuple[np.ndarray, ImageInfo]:
     """Read the pixel data: a ``(rows, columns)`` or ``(rows, columns, channels)`` array, and the header."""
-    path = Path(path)
-    fmt = image_format(path)
-    array, info = _read_dicom(path, pixels=True) if fmt == "dicom" else _read_itk(path, fmt, pixels=True)
+    array, info = _read_any(Path(path), pixels=True)
     if array.ndim not in (2, 3) or array.shape[:2] != (info.size[1], info.size[0]):
         raise ImageReadError(f"pixel data of shape {array.shape} does not match the header size {info.size}")
     return array, info

@@ -8,6 +8,7 @@ outputs) and the file relative to the cohort folder.
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ COHORT_SYNONYMS = {
     "external test": "external",
 }
 
+#: Columns of clinical.csv that are not clinical variables (matched case-insensitively).
+RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm")
+
 #: Text labels understood besides 0/1 (case-insensitive).
 TEXT_LABELS = ("benign", "malignant")
 
@@ -64,6 +68,43 @@ class CohortError(ValueError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def read_clinical_table(
+    path: Path, missing_tokens: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN."""
+    if not path.is_file():
+        return None, [Problem(None, "clinical.csv", "file is missing")]
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader([handle.readline()]), [])
+        separator = ";" if len(header) == 1 and ";" in header[0] else ","
+        if separator == ";":
+            header = header[0].split(";")
+        raw = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return None, [
+            Problem(None, "clinical.csv", f"cannot be read as CSV ({reason}); save it as CSV UTF-8")
+        ]
+    names = [c.strip() for c in header]
+    canonical = [c.lower() if c.lower() in RESERVED_COLUMNS else c for c in names]
+    problems = [
+        Problem(None, "clinical.csv", f"column {name!r} appears {canonical.count(name)} times")
+        for name in sorted({c for c in canonical if canonical.count(c) > 1})
+    ]
+    problems += [
+        Problem(None, "clinical.csv", f"required column {c!r} is missing")
+        for c in ("patient_id", "label")
+        if c not in canonical
+    ]
+    if problems:
+        return None, problems
+    raw.columns = canonical
+    raw = raw.apply(lambda col: col.str.strip())
+    raw = raw.mask(raw.isin(("", *missing_tokens)))
+    return raw, problems
 
 
 # ------------------------------------------------------------------------------------------ files
@@ -159,8 +200,13 @@ def check_patient(
     mask2: Path | None,
     spacing_mm: float | None,
     default_spacing_mm: float | None,
+    full: bool = False,
 ) -> tuple[tuple[float, float] | None, str | None, list[Problem]]:
-    """Read one patient's image and masks fully; return ``(spacing, spacing_source, problems)``."""
+    """Check one patient's files; return ``(spacing, spacing_source, problems)``.
+
+    Masks are always decoded (their values matter).  The image is checked from its header plus, for
+    PNG/JPEG, its end marker (which catches truncated files); ``full=True`` decodes it too.
+    """
     problems: list[Problem] = []
 
     def rel(path: Path) -> str:
@@ -169,8 +215,11 @@ def check_patient(
     spacing = source = None
     size = None
     try:
-        array, info = imaging.read_array(image)
-        imaging.to_gray(array)
+        if full:
+            array, info = imaging.read_array(image)
+            imaging.to_gray(array)
+        else:
+            info = imaging.check_image(image)
         size = info.size
         spacing, source = imaging.choose_spacing(info, spacing_mm, default_spacing_mm)
     except Exception as error:  # noqa: BLE001 - every reader failure becomes a reported problem

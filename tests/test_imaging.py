@@ -111,6 +111,20 @@ def test_rgb_and_rgba_screenshots_become_bt601_luma(tmp_path, channels):
     np.testing.assert_allclose(as_array(image), expected, atol=1e-3)
 
 
+def test_palette_and_gray_alpha_png(tmp_path):
+    from PIL import Image
+
+    rgb = np.random.default_rng(5).integers(0, 255, (20, 30, 3)).astype(np.uint8)
+    Image.fromarray(rgb).convert("P").save(tmp_path / "palette.png")
+    expected = np.asarray(Image.open(tmp_path / "palette.png").convert("RGB")) @ np.array(
+        imaging.LUMA_WEIGHTS
+    )
+    np.testing.assert_allclose(as_array(read_image(tmp_path / "palette.png", 0.1)), expected, atol=1e-3)
+    Image.fromarray(rgb[..., 0]).convert("LA").save(tmp_path / "la.png")  # ITK cannot read gray + alpha
+    assert read_info(tmp_path / "la.png").channels == 2
+    np.testing.assert_array_equal(as_array(read_image(tmp_path / "la.png", 0.1)), rgb[..., 0])
+
+
 def test_jpeg_reads_as_gray(tmp_path):
     array = np.tile(np.linspace(0, 250, 32, dtype=np.uint8), (16, 1))
     image = read_image(write(tmp_path / "a.jpg", array), spacing_mm=0.1)
@@ -221,6 +235,16 @@ def test_dicom_rgb_monochrome1_and_multiframe(tmp_path):
         read_info(cine)
 
 
+def test_dicom_ybr_full_is_converted_to_rgb_then_gray(tmp_path):
+    from pydicom.pixels import convert_color_space
+
+    rgb = np.random.default_rng(4).integers(0, 255, (20, 30, 3)).astype(np.uint8)
+    ybr = convert_color_space(rgb, "RGB", "YBR_FULL")
+    path = write_dicom(tmp_path / "ybr.dcm", ybr, pixel_spacing=[0.1, 0.1], photometric="YBR_FULL")
+    expected = rgb @ np.array(imaging.LUMA_WEIGHTS)
+    np.testing.assert_allclose(as_array(read_image(path)), expected, atol=1.5)  # YBR round trip: +-1
+
+
 def test_dicom_patient_tags_do_not_reach_the_image(tmp_path):
     path = write_dicom(tmp_path / "a.dcm", gray(), pixel_spacing=[0.1, 0.1])
     assert pydicom.dcmread(path).PatientID == "SECRET-ID-123"
@@ -257,6 +281,16 @@ def test_mask_problems(tmp_path):
         read_mask(write(tmp_path / "red.png", rgb, vector=True), spacing_mm=0.1)
     rgb[2:5, 2:5, :] = 255  # white on black saved as RGB is fine
     assert as_array(read_mask(write(tmp_path / "white.png", rgb, vector=True), spacing_mm=0.1)).sum() == 9
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_check_image_finds_truncated_files_without_decoding(tmp_path, suffix):
+    path = write(tmp_path / f"a{suffix}", gray(64, 64))
+    assert imaging.check_image(path).size == (64, 64)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 30])
+    with pytest.raises(ImageReadError, match="incomplete"):
+        imaging.check_image(path)
 
 
 def test_unsupported_suffix_and_split_suffix():
