@@ -13,7 +13,6 @@ the book.  Random weights are used only when a profile says ``weights: random``.
 from __future__ import annotations
 
 import hashlib
-import logging
 import socket
 import warnings
 from collections.abc import Mapping
@@ -25,8 +24,6 @@ import torch
 from torch import nn
 
 from splkit.deep.efficientnet_lite import LITE_MEAN, LITE_STD, EfficientNetLite0
-
-log = logging.getLogger(__name__)
 
 BACKBONES = ("resnet50", "efficientnet_lite0")
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -234,11 +231,10 @@ def resolve_backbone(deep: Mapping[str, Any], seed: int | None = None) -> Backbo
         reason = f"{error}"
         result = spec("efficientnet_lite0", lite, sha256_file(lite), reason)
         message = (
-            f"FALLBACK: ResNet-50 ImageNet weights unavailable ({reason}). Using EfficientNet-Lite0 ImageNet "
+            f"FALLBACK: {reason}. Using EfficientNet-Lite0 ImageNet "
             f"weights {lite.name} (sha256 {result.weights_sha256}) instead; the DTL features are NOT those of "
             f"the paper's backbone. To use ResNet-50: {advice}."
         )
-        log.warning(message)
         warnings.warn(message, UserWarning, stacklevel=2)
         return result
     return spec(requested, path, _check_torchvision_hash(path))
