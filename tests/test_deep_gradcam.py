@@ -59,19 +59,6 @@ def test_gradcam_maps_have_the_frame_shape_and_are_not_constant(fitted):
         assert heatmap.std() > 0.01 and heatmap.max() > 0.5  # not constant
 
 
-def test_overlay_figure(fitted):
-    cohort = fitted[0]
-    patient = cohort.table.index[0]
-    image, mask = cohort.read_image(patient), cohort.read_mask(patient)
-    heatmap = np.zeros(image.shape, np.float32)
-    heatmap[10:30, 10:40] = 1
-    fig = gradcam.overlay_figure(
-        [{"image": image, "heatmap": heatmap, "mask": mask, "spacing": (0.1, 0.1), "label": patient}]
-    )
-    assert fig.layout.title.text and fig.layout.xaxis.title.text == "x (mm)"
-    assert any(trace.type == "scatter" for trace in fig.data)  # the mask contour
-
-
 def test_missing_model_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="notebook 04"):
         gradcam.load_gradcam_model(tmp_path)

@@ -27,10 +27,10 @@ from splkit.deep.gradcam import (
     gradcam_crops,
     gradcam_maps,
     load_gradcam_model,
-    overlay_figure,
     save_gradcam_model,
 )
 from splkit.deep.outputs import backbone_statement, backbone_table, record_backbone
+from splkit.deep.overlay import mask_contours, overlay_figure
 from splkit.deep.preprocess import CropGeometry, crop_geometry, prepare_crop, to_network_input
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "gradcam_maps",
     "load_backbone",
     "load_gradcam_model",
+    "mask_contours",
     "measure_throughput",
     "overlay_figure",
     "prepare_crop",
