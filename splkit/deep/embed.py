@@ -136,11 +136,13 @@ def load_crop(
 
 
 def _path_of(cohort: Any, attribute: str, patient: str) -> str:
+    """The file as ``folder/name`` inside the cohort folder (as :mod:`splkit.validation` names files)."""
     paths = getattr(cohort, attribute, None)
     try:
-        return str(paths[patient])
+        path = Path(paths[patient])
     except (TypeError, KeyError):
         return "?"
+    return f"{path.parent.name}/{path.name}"
 
 
 def _file_bytes(cohort: Any, attribute: str, patient: str) -> bytes:
@@ -149,7 +151,9 @@ def _file_bytes(cohort: Any, attribute: str, patient: str) -> bytes:
         raise KeyError(f"patient {patient}: the cohort has no {attribute[:-1]} file to hash")
     path = Path(paths[patient])
     if not path.is_file():
-        raise FileNotFoundError(f"patient {patient}: {attribute[:-1]} file {path} does not exist")
+        raise FileNotFoundError(
+            f"patient {patient}: {attribute[:-1]} file {_path_of(cohort, attribute, patient)} does not exist"
+        )
     return path.read_bytes()
 
 
