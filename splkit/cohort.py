@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 from sklearn.model_selection import train_test_split
-from tqdm.auto import tqdm
 
 from splkit import dictionary, imaging
+from splkit.progress import progress_bar
 from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.report import atomic_write_text
 from splkit.validation import (
@@ -278,7 +278,7 @@ def load_cohort(
         problems += found
 
     spacing, sources = {}, {}
-    bar = tqdm(
+    bar = progress_bar(
         listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
     )
     for patient in bar:
