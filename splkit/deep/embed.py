@@ -24,15 +24,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
-from tqdm import tqdm
 
 from splkit.config import PROJECT_ROOT
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
+from splkit.progress import progress_bar
 
 CACHE_DIR = PROJECT_ROOT / ".cache" / "deep"
-#: Seconds between progress-bar updates (keeps executed notebooks short).
-PROGRESS_INTERVAL_S = 5.0
+
+
+def _quiet(progress: bool) -> dict[str, Any]:
+    """Keyword arguments for :func:`splkit.progress.progress_bar` (off in batch runs or when asked)."""
+    return {"mininterval": 2.0} if progress else {"disable": True}
 
 
 def as_array(image: Any) -> np.ndarray:
@@ -162,13 +165,7 @@ def embed_crops(backbone: Backbone, crops: np.ndarray, batch_size: int, progress
     spec = backbone.spec
     out = np.empty((len(crops), spec.embedding_dim), dtype=np.float32)
     backbone.eval()
-    bar = tqdm(
-        total=len(crops),
-        desc=f"embedding ({spec.name})",
-        unit="img",
-        disable=not progress,
-        mininterval=PROGRESS_INTERVAL_S,
-    )
+    bar = progress_bar(total=len(crops), desc=f"embedding ({spec.name})", unit="img", **_quiet(progress))
     with torch.inference_mode():
         for start in range(0, len(crops), batch_size):
             batch = to_network_input(crops[start : start + batch_size], spec.mean, spec.std)
@@ -224,9 +221,7 @@ def embed_patients(
     geometries: dict[str, CropGeometry] = {}
     crops = np.empty((len(todo), int(deep["image_size"]), int(deep["image_size"])), dtype=np.float32)
     for index, patient in enumerate(
-        tqdm(
-            todo, desc="reading + cropping", unit="img", disable=not progress, mininterval=PROGRESS_INTERVAL_S
-        )
+        progress_bar(todo, desc="reading + cropping", unit="img", **_quiet(progress))
     ):
         crops[index], geometries[patient], _ = load_crop(cohort, patient, deep)
     start = time.perf_counter()

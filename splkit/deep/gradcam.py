@@ -30,13 +30,13 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
-from tqdm import tqdm
 
 from splkit.deep.backbones import Backbone, BackboneSpec, build_backbone
 from splkit.deep.compress import DTLCompressor
-from splkit.deep.embed import PROGRESS_INTERVAL_S, load_crop
+from splkit.deep.embed import _quiet, load_crop
 from splkit.deep.outputs import dump_joblib
 from splkit.deep.preprocess import to_network_input
+from splkit.progress import progress_bar
 
 GRADCAM_MODEL_FILE = "models/dtl_gradcam.joblib"
 
@@ -288,12 +288,8 @@ def gradcam_maps(
     patients = list(patients)
     result: dict[str, np.ndarray] = {}
     batch = max(1, min(int(deep.get("batch_size", 8)), 8))
-    for start in tqdm(
-        range(0, len(patients), batch),
-        desc="Grad-CAM",
-        unit="batch",
-        disable=not progress,
-        mininterval=PROGRESS_INTERVAL_S,
+    for start in progress_bar(
+        range(0, len(patients), batch), desc="Grad-CAM", unit="batch", **_quiet(progress)
     ):
         chunk = patients[start : start + batch]
         loaded = [load_crop(cohort, p, deep) for p in chunk]
