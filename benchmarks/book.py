@@ -23,7 +23,9 @@ from splkit.runner import run_notebooks
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--profile", default="default")
     parser.add_argument("--cold", action="store_true", help="delete caches and the simulated cohort first")
     args = parser.parse_args()
@@ -41,7 +43,9 @@ def main() -> None:
         build_book(args.profile, run_dir=run_dir, output=Path(run_dir) / "site")
         rows.append(("book build", time.perf_counter() - book_start))
     total = time.perf_counter() - start
-    peak_kib = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    peak_kib = max(
+        resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+    )
 
     print(f"\nprofile {args.profile} ({'cold' if args.cold else 'warm'} caches)")
     print(f"{'step':<32}{'seconds':>10}")

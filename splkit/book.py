@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from splkit.booksite import check_site, copy_mathjax
 from splkit.config import PROJECT_ROOT, load_profile
 from splkit.plots import plotly_js_path
 
@@ -60,6 +61,7 @@ def stage_book(run_dir: Path) -> Path:
         _stage_notebook(notebook, stage / "notebooks" / notebook.name)
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
+    copy_mathjax(stage)
     from splkit.bookpages import write_generated_pages
 
     write_generated_pages(stage, run_dir)
@@ -99,5 +101,6 @@ def build_book(
     index = html / "index.html"
     if completed.returncode != 0 or not index.exists():
         raise RuntimeError(f"the Jupyter Book build failed (exit {completed.returncode}); see the log above")
+    check_site(html)
     print(f"book: {index}", flush=True)
     return index

@@ -1,49 +1,407 @@
-"""Book pages generated from a run (no hand-copied numbers): settings and headline results.
+"""Book pages generated from a run (no hand-copied numbers): the introduction's headline results.
 
-The introduction in ``book/intro.md`` may hold the marker ``{{ headline_results }}``; it is replaced by
-the headline table generated from the run's ``results.json``.
+:func:`write_generated_pages` (called by :func:`splkit.book.stage_book`) replaces markers in the staged
+book's pages with markdown generated from the run directory:
+
+* ``intro.md``: ``{{ headline_results }}`` -- cohort, headline table of the five models, the paper's
+  numbers beside ours, the backbone / weights and radiomics preset (from ``results.json``);
+* ``methods.md``: ``{{ settings }}``, ``{{ software }}``, ``{{ data_provenance }}``
+  (:mod:`splkit.bookmethods`);
+* ``data.md``: ``{{ data_source }}``; ``own_data.md``: ``{{ data_contract }}`` (``data/README.md``);
+  ``checklist.md``: ``{{ checklist }}`` (:mod:`splkit.checklist`).
+
+A number that the run did not record is shown as "not recorded in this run", never guessed.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from splkit.report import load_results
+from splkit.report import load_results, lookup
 
-MARKER = "{{ headline_results }}"
+NOT_RECORDED = "not recorded in this run"
+MODELS = ("Clinical", "Rad", "DTL", "DLR", "CDLR")
+COHORTS = {"train": "Training", "validation": "Validation"}
+
+#: Reading order of ``radiomics.counts`` (results.json stores keys sorted alphabetically).
+COUNT_ORDER = ("extracted", "icc_defined", "after_icc", "after_mannwhitney", "after_spearman", "after_lasso")
+
+#: Wei et al. 2026 (abstract; doi:10.3389/fonc.2026.1786674): cohort and the CDLR model's results.
+PAPER = {
+    "n_patients": 609,
+    "n_train": 487,
+    "n_validation": 122,
+    "CDLR.train.auc": 0.987,
+    "CDLR.validation.auc": 0.924,
+    "CDLR.validation.sensitivity": 0.871,
+    "CDLR.validation.specificity": 0.897,
+    "CDLR.validation.accuracy": 0.877,
+}
 
 
-def headline_markdown(results: dict) -> str:
-    """Markdown summary of the run's recorded results (grows as the notebooks record more)."""
-    cohort = results.get("cohort", {})
-    lines = []
-    if cohort:
-        lines.append(
-            f"This run analysed **{cohort.get('n_patients', '?')} patients** "
-            f"({cohort.get('n_train', '?')} training, {cohort.get('n_validation', '?')} validation)."
-        )
-    else:
-        lines.append("No cohort numbers were recorded in this run.")
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def fmt(value: Any, digits: int = 3) -> str:
+    """A recorded value for the page: floats with ``digits`` decimals; missing -> "not recorded"."""
+    if _missing(value):
+        return NOT_RECORDED
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def fmt_p(value: Any) -> str:
+    """A p-value: ``<0.001`` or three decimals."""
+    if _missing(value):
+        return NOT_RECORDED
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def fmt_ci(
+    row: Mapping[str, Any] | None, metric: str, low: str | None = None, high: str | None = None
+) -> str:
+    """``"0.826 (0.722–0.930)"`` from ``row[metric]`` and its interval keys (``<metric>_low/_high``)."""
+    row = row or {}
+    estimate = row.get(metric)
+    if _missing(estimate):
+        return NOT_RECORDED
+    lo, hi = row.get(low or f"{metric}_low"), row.get(high or f"{metric}_high")
+    if _missing(lo) or _missing(hi):
+        return fmt(estimate)
+    return f"{fmt(estimate)} ({fmt(lo)}–{fmt(hi)})"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
 
 
-def settings_markdown(run_dir: Path) -> str:
-    """The run's full resolved profile as a YAML code block."""
-    settings_file = run_dir / "settings.yaml"
-    text = (
-        settings_file.read_text() if settings_file.exists() else "# no settings.yaml in the run directory\n"
+NO_MODELS = "The models' results are not recorded in this run (chapter 5 records them).\n"
+
+
+def _any_model_recorded(results: Mapping[str, Any]) -> bool:
+    return any(isinstance(lookup(results, f"models.{m}.{c}"), Mapping) for m in MODELS for c in COHORTS)
+
+
+def _level(results: Mapping[str, Any]) -> str:
+    for model in MODELS:
+        for cohort in COHORTS:
+            level = lookup(results, f"models.{model}.{cohort}.level")
+            if not _missing(level):
+                return f"{100 * level:g} %"
+    return "95 %"
+
+
+# --------------------------------------------------------------------------------------- sections
+
+
+def cohort_markdown(results: Mapping[str, Any], simulated: bool) -> str:
+    """One paragraph: who was studied, cohort size and split, malignant share, pixel spacing source."""
+    cohort = results.get("cohort") or {}
+    if _missing(cohort.get("n_patients")):
+        return "The cohort's size and split are not recorded in this run.\n"
+    share = cohort.get("malignant_share")
+    share_text = NOT_RECORDED if _missing(share) else f"{100 * share:.1f} %"
+    source = (
+        "a **simulated** cohort generated by `splkit.simulate`"
+        if simulated
+        else "the researcher's own cohort"
     )
-    return f"```yaml\n{text}```\n"
+    return (
+        f"This run analysed {source}: **{fmt(cohort.get('n_patients'))} patients** "
+        f"({fmt(cohort.get('n_train'))} training, {fmt(cohort.get('n_validation'))} validation); "
+        f"malignant share {share_text}; pixel spacing from {fmt(cohort.get('spacing_source'))}.\n"
+    )
+
+
+def headline_table(results: Mapping[str, Any]) -> str:
+    """AUC (DeLong CI), sensitivity, specificity, accuracy (CIs) of the five models in both cohorts."""
+    level = _level(results)
+    header = [
+        "Model",
+        "Cohort",
+        f"AUC ({level} CI, DeLong)",
+        "Sensitivity",
+        "Specificity",
+        "Accuracy",
+        "Threshold",
+    ]
+    if not _any_model_recorded(results):
+        return NO_MODELS
+    rows = []
+    for model in MODELS:
+        for cohort, label in COHORTS.items():
+            row = lookup(results, f"models.{model}.{cohort}")
+            if not isinstance(row, Mapping):
+                rows.append([f"**{model}**", label, NOT_RECORDED, *["–"] * (len(header) - 3)])
+                continue
+            rows.append(
+                [
+                    f"**{model}**",
+                    label,
+                    fmt_ci(row, "auc", "auc_delong_low", "auc_delong_high"),
+                    fmt_ci(row, "sensitivity"),
+                    fmt_ci(row, "specificity"),
+                    fmt_ci(row, "accuracy"),
+                    fmt((row or {}).get("threshold")),
+                ]
+            )
+    return _table(header, rows)
+
+
+def further_table(results: Mapping[str, Any]) -> str:
+    """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model."""
+    header = ["Model", "Cohort", "AUC (bootstrap CI)", "PPV", "NPV", "F1", "Brier", "Hosmer–Lemeshow p"]
+    if not _any_model_recorded(results):
+        return NO_MODELS
+    rows = []
+    for model in MODELS:
+        for cohort, label in COHORTS.items():
+            row = lookup(results, f"models.{model}.{cohort}")
+            if not isinstance(row, Mapping):
+                rows.append([model, label, NOT_RECORDED, *["–"] * (len(header) - 3)])
+                continue
+            rows.append(
+                [
+                    model,
+                    label,
+                    fmt_ci(row, "auc", "auc_boot_low", "auc_boot_high"),
+                    fmt_ci(row, "ppv"),
+                    fmt_ci(row, "npv"),
+                    fmt_ci(row, "f1"),
+                    fmt(row.get("brier")),
+                    fmt_p(row.get("hl_p")),
+                ]
+            )
+    return _table(header, rows)
+
+
+def delong_markdown(results: Mapping[str, Any]) -> str:
+    """Pairwise DeLong p-values (``delong.<cohort>.<A>_vs_<B>``; Holm-adjusted from ``delong_holm``)."""
+    delong = results.get("delong") or {}
+    if not delong:
+        return f"DeLong comparisons between models: {NOT_RECORDED}.\n"
+    holm = results.get("delong_holm") or {}
+
+    def p_of(value: Any) -> Any:
+        return value.get("p") if isinstance(value, Mapping) else value
+
+    pairs = list(dict.fromkeys(pair for cohort in COHORTS for pair in (delong.get(cohort) or {})))
+    header, rows = ["Comparison"], []
+    for label in COHORTS.values():
+        header += [f"{label} p", f"{label} p (Holm)"] if holm else [f"{label} p"]
+    for pair in pairs:
+        row = [pair.replace("_vs_", " vs ")]
+        for cohort in COHORTS:
+            row.append(fmt_p(p_of((delong.get(cohort) or {}).get(pair))))
+            if holm:
+                row.append(fmt_p(p_of((holm.get(cohort) or {}).get(pair))))
+        rows.append(row)
+    note = "\nTwo-sided DeLong tests of equal AUC on the same patients"
+    note += (
+        "; Holm's adjustment accounts for the number of comparisons within a cohort.\n"
+        if holm
+        else " (unadjusted for multiple comparisons).\n"
+    )
+    return _table(header, rows) + note
+
+
+def best_model_sentence(results: Mapping[str, Any]) -> str:
+    """Which model has the highest validation AUC (computed from the recorded AUCs)."""
+    aucs = {m: lookup(results, f"models.{m}.validation.auc") for m in MODELS}
+    aucs = {m: a for m, a in aucs.items() if not _missing(a)}
+    if not aucs:
+        return f"Validation AUCs: {NOT_RECORDED}.\n"
+    best = max(aucs, key=aucs.get)
+    return (
+        f"In the validation cohort the highest AUC is that of **{best}** "
+        f"({fmt_ci(lookup(results, f'models.{best}.validation'), 'auc', 'auc_delong_low', 'auc_delong_high')}); "
+        "whether it differs from the others is in the DeLong table below.\n"
+    )
+
+
+def paper_comparison(results: Mapping[str, Any], simulated: bool) -> str:
+    """The paper's reported numbers beside this run's, and why they differ."""
+    cohort = results.get("cohort") or {}
+    rows = [
+        [
+            "Patients (training / validation)",
+            f"{PAPER['n_patients']} ({PAPER['n_train']} / {PAPER['n_validation']})",
+            f"{fmt(cohort.get('n_patients'))} ({fmt(cohort.get('n_train'))} / {fmt(cohort.get('n_validation'))})",
+        ]
+    ]
+    names = {"auc": "AUC", "sensitivity": "sensitivity", "specificity": "specificity", "accuracy": "accuracy"}
+    for key, paper_value in PAPER.items():
+        if not key.startswith("CDLR."):
+            continue
+        _, cohort_key, metric = key.split(".")
+        ours = lookup(results, f"models.{key}")
+        rows.append([f"CDLR {names[metric]}, {COHORTS[cohort_key].lower()}", f"{paper_value:.3f}", fmt(ours)])
+    table = _table(["", "Wei et al. 2026 {cite}`wei2026`", "This run"], rows)
+    if simulated:
+        why = (
+            "They are not expected to agree. This run used **simulated** patients: images and clinical "
+            "values come from splkit's generative model (see [the data chapter](data.md)), whose signal "
+            "strength was chosen so that every step of the pipeline has something to find, not to match "
+            "the paper. Agreement or disagreement with the paper says nothing about patients; the numbers "
+            "show that the analysis runs and how it reports."
+        )
+    else:
+        why = (
+            "This run used **your own cohort**, so differences from the paper reflect a different "
+            "population, case mix, scanners, operators and reference standard, plus the analysis choices "
+            "the paper's abstract leaves open (thresholds, hyper-parameters, compression of the deep "
+            "features). splkit also avoids leaks common in such studies -- training scores of the fused "
+            "models are out-of-fold, and PCA and feature selection are fitted on the training cohort "
+            "only -- which gives lower but honest training numbers."
+        )
+    return (
+        table
+        + "\nThe paper reports only the CDLR model's numbers in its abstract (no intervals). "
+        + why
+        + "\n"
+    )
+
+
+def pipeline_markdown(results: Mapping[str, Any]) -> str:
+    """Backbone and weights, radiomics preset and counts, clinical predictors with odds ratios."""
+    deep = results.get("deep") or {}
+    radiomics = results.get("radiomics") or {}
+    clinical = results.get("clinical") or {}
+    fallback = deep.get("fallback")
+    lines = [
+        f"- **Deep features:** backbone `{fmt(deep.get('backbone'))}` "
+        f"(requested: `{fmt(deep.get('backbone_requested'))}`; fallback used: {fmt(fallback)}), "
+        f"weights `{fmt(deep.get('weights'))}` from file `{fmt(deep.get('weights_file'))}`, "
+        f"sha256 `{fmt(deep.get('weights_sha256'))}`.",
+    ]
+    if fallback is True:
+        reason = deep.get("fallback_reason")
+        lines.append(
+            "  The requested backbone's weights were not available, so the fallback backbone was used"
+            + (f" ({reason})" if reason else "")
+            + "; see [chapter 4](notebooks/04_deep_features.ipynb)."
+        )
+    lines.append(f"- **Radiomics:** pyradiomics preset `{fmt(radiomics.get('preset'))}`.")
+    counts = radiomics.get("counts")
+    if isinstance(counts, Mapping) and counts:
+        order = [k for k in COUNT_ORDER if k in counts] + [k for k in counts if k not in COUNT_ORDER]
+        counts = {key: counts[key] for key in order}
+        steps = [
+            f"{key.replace('_', ' ')}: {fmt(value)}"
+            for key, value in counts.items()
+            if not isinstance(value, Mapping)
+        ]
+        lines.append(f"  Feature counts: {'; '.join(steps)}.")
+    else:
+        lines.append(f"  Feature counts: {NOT_RECORDED}.")
+    selected = radiomics.get("selected")
+    lines.append(
+        f"  Selected features ({len(selected)}): " + ", ".join(f"`{name}`" for name in selected) + "."
+        if isinstance(selected, list)
+        else f"  Selected features: {NOT_RECORDED}."
+    )
+    predictors = clinical.get("predictors")
+    if isinstance(predictors, list):
+        ors = clinical.get("odds_ratios") or {}
+        described = []
+        for name in predictors:
+            entry = ors.get(name)
+            if isinstance(entry, Mapping):
+                described.append(f"`{name}` (OR {fmt_ci(entry, 'or', 'low', 'high')})")
+            elif not _missing(entry):
+                described.append(f"`{name}` (OR {fmt(entry)})")
+            else:
+                described.append(f"`{name}`")
+        text = ", ".join(described) if described else "none survived selection"
+        lines.append(f"- **Clinical predictors** of the Clinical and CDLR models: {text}.")
+    else:
+        lines.append(f"- **Clinical predictors:** {NOT_RECORDED}.")
+    return "\n".join(lines) + "\n"
+
+
+def intro_markdown(results: Mapping[str, Any], simulated: bool) -> str:
+    """Everything that replaces ``{{ headline_results }}`` in the introduction."""
+    level = _level(results)
+    return "\n".join(
+        [
+            cohort_markdown(results, simulated),
+            best_model_sentence(results),
+            "### Headline results",
+            "",
+            f"Discrimination (AUC with its {level} DeLong interval) and, at each model's threshold chosen on "
+            "the training cohort, sensitivity, specificity and accuracy with their intervals. Training "
+            "numbers of the fused models are out-of-fold; validation patients were never used for fitting.",
+            "",
+            headline_table(results),
+            "### Compared with the paper",
+            "",
+            paper_comparison(results, simulated),
+            "### Models and features used",
+            "",
+            pipeline_markdown(results),
+            "### Further metrics",
+            "",
+            further_table(results),
+            "### Pairwise DeLong tests",
+            "",
+            delong_markdown(results),
+        ]
+    )
+
+
+# --------------------------------------------------------------------------------------- writing
+
+
+def load_run_settings(run_dir: Path) -> dict[str, Any]:
+    """The run's resolved profile (``settings.yaml``) as a plain dict (empty if absent)."""
+    path = Path(run_dir) / "settings.yaml"
+    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+
+
+def is_simulated(settings: Mapping[str, Any]) -> bool:
+    """Whether the run analysed the simulated cohort (``data.simulate``)."""
+    return bool((settings.get("data") or {}).get("simulate", False))
+
+
+def _fill(page: Path, replacements: Mapping[str, str]) -> None:
+    if not page.exists():
+        return
+    text = page.read_text()
+    for marker, content in replacements.items():
+        text = text.replace(marker, content)
+    page.write_text(text)
 
 
 def write_generated_pages(stage: Path, run_dir: Path) -> None:
     """Fill the generated parts of the staged book from the run directory."""
+    from splkit import bookmethods, checklist
+
+    stage, run_dir = Path(stage), Path(run_dir)
     results = load_results(run_dir)
-    intro = stage / "intro.md"
-    intro.write_text(intro.read_text().replace(MARKER, headline_markdown(results)))
-    methods = stage / "methods.md"
-    if methods.exists():
-        methods.write_text(methods.read_text().replace("{{ settings }}", settings_markdown(run_dir)))
-    (stage / "_generated_settings.yaml").write_text(yaml.safe_dump({"run_dir": run_dir.name}))
+    settings = load_run_settings(run_dir)
+    simulated = is_simulated(settings)
+    _fill(stage / "intro.md", {"{{ headline_results }}": intro_markdown(results, simulated)})
+    _fill(
+        stage / "methods.md",
+        {
+            "{{ settings }}": bookmethods.settings_markdown(run_dir),
+            "{{ software }}": bookmethods.software_markdown(),
+            "{{ data_provenance }}": bookmethods.provenance_markdown(settings, results),
+        },
+    )
+    _fill(stage / "data.md", {"{{ data_source }}": bookmethods.data_source_markdown(settings, results)})
+    _fill(stage / "own_data.md", {"{{ data_contract }}": bookmethods.data_contract_markdown()})
+    _fill(stage / "checklist.md", {"{{ checklist }}": checklist.checklist_markdown(simulated)})

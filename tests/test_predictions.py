@@ -6,7 +6,13 @@ from splkit import predictions
 
 def _scores(model, values):
     return pd.DataFrame(
-        {"patient": ["P0001", "P0002"], "cohort": ["train", "validation"], "label": [0, 1], "model": model, "score": values}
+        {
+            "patient": ["P0001", "P0002"],
+            "cohort": ["train", "validation"],
+            "label": [0, 1],
+            "model": model,
+            "score": values,
+        }
     )
 
 

@@ -17,7 +17,9 @@ def test_empty_notebook_folder_is_an_error(tmp_path):
 
 def test_prepare_run_writes_settings_and_refuses_missing_cohort(tmp_path):
     settings = load_profile(
-        "smoke", overrides={"data": {"path": str(tmp_path / "absent"), "simulate": False}}, run_dir=tmp_path / "run"
+        "smoke",
+        overrides={"data": {"path": str(tmp_path / "absent"), "simulate": False}},
+        run_dir=tmp_path / "run",
     )
     with pytest.raises(FileNotFoundError, match="data.path"):
         prepare_run(settings)

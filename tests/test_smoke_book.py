@@ -1,26 +1,12 @@
-"""End to end: the whole book on the small simulated cohort (profile `smoke`), as CI runs it."""
+"""End to end: the whole book on the small simulated cohort (profile `smoke`), as CI runs it.
+
+The `smoke_run` fixture lives in `conftest.py` (the browser test shares it)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from splkit.config import PROJECT_ROOT
-
-
-@pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("smoke-run")
-    site = tmp_path_factory.mktemp("smoke-site")
-    for command in (
-        ["run", "--profile", "smoke", "--run-dir", str(run_dir)],
-        ["book", "--profile", "smoke", "--run-dir", str(run_dir), "--output", str(site)],
-    ):
-        completed = subprocess.run([sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True,
-                                   capture_output=True)
-        assert completed.returncode == 0, f"splkit {' '.join(command)} failed:\n{completed.stdout}\n{completed.stderr}"
-    return run_dir, site / "_build" / "html"
 
 
 @pytest.mark.slow
