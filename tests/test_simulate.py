@@ -14,6 +14,7 @@ from PIL import Image
 from splkit.simulate import (
     PROBE,
     RAYLEIGH_SNR,
+    anatomy,
     bmode,
     lesion,
     simulate_clinical_table,
@@ -101,8 +102,6 @@ def test_layout_and_clinical_table(cohort: Path):
 def test_lesion_abuts_the_pleura():
     for index in range(6):
         patient = sample_patient(7, index)
-        from splkit.simulate import anatomy
-
         scene = anatomy.render(patient.phenotype, np.random.default_rng(index), PROBE)
         x, z = PROBE.pixel_xz
         depth = np.hypot(x, z)[scene.lesion] - PROBE.radius_mm
@@ -169,6 +168,12 @@ def test_same_seed_byte_identical_and_seed_matters(tmp_path: Path):
     hashes_c = _tree_hash(c)
     assert (a / "clinical.csv").read_bytes() != (c / "clinical.csv").read_bytes()
     assert set(_tree_hash(a).values()).isdisjoint(v for k, v in hashes_c.items() if k.startswith("images"))
+
+
+def test_parallel_and_serial_generation_agree(tmp_path: Path):
+    serial = simulate_cohort(n=4, seed=5, out=tmp_path / "serial", n_reader2=2, n_jobs=1, progress=False)
+    parallel = simulate_cohort(n=4, seed=5, out=tmp_path / "parallel", n_reader2=2, n_jobs=2, progress=False)
+    assert _tree_hash(serial) == _tree_hash(parallel)
 
 
 def test_patients_do_not_depend_on_n():
