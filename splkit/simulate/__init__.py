@@ -10,7 +10,7 @@ Generative model (per patient ``i``; every random draw uses generators spawned f
 ------------------------------------------------------------------------------------------------------
 1. **Label and latents** (:mod:`.clinical`).  ``y ~ Bernoulli(0.58)`` (1 = malignant).  A shared latent
    ``eta`` and two modality latents with separate noise,
-   ``t_img = 1.8 y + 0.5 eta + 0.87 e_img`` and ``t_clin = 1.2 y + 0.5 eta + 0.87 e_clin``
+   ``t_img = 1.8 y + 0.3 eta + 0.95 e_img`` and ``t_clin = 1.2 y + 0.3 eta + 0.95 e_clin``
    (all ``e`` standard normal): imaging and clinical data are partly independent, so fusing them can
    help, and neither identifies the label perfectly.
 2. **Lesion phenotype** (:mod:`.lesion`), from ``t_img`` through logistic / log-normal links: shape

@@ -24,7 +24,7 @@ import numpy as np
 MALIGNANT_SHARE = 0.58
 DELTA_IMG = 1.8
 DELTA_CLIN = 1.2
-RHO = 0.5
+RHO = 0.3
 
 LOBES = ("RUL", "RML", "RLL", "LUL", "LLL")
 
