@@ -62,6 +62,30 @@ def test_sparse_scatterers_are_not_rayleigh():
     assert env.mean() / env.std() < 0.9 * RAYLEIGH_SNR
 
 
+def _fwhm(profile: np.ndarray) -> float:
+    """Full width at half maximum of a single-peaked profile, in samples (linear interpolation)."""
+    peak = int(np.argmax(profile))
+    half = profile[peak] / 2.0
+    left = peak - np.flatnonzero(profile[peak::-1] < half)[0]
+    right = peak + np.flatnonzero(profile[peak:] < half)[0]
+    # interpolate the crossings
+    lo = left + (half - profile[left]) / (profile[left + 1] - profile[left])
+    hi = right - 1 + (profile[right - 1] - half) / (profile[right - 1] - profile[right])
+    return float(hi - lo)
+
+
+def test_point_spread_function_has_the_stated_resolution():
+    """A point reflector at the focus images with the probe's axial and lateral FWHM (within 10 %)."""
+    line = PROBE.n_lines // 2
+    coherent = bmode.coherent_rf(np.array([PROBE.focus_mm]), np.array([line]), np.array([1.0]), PROBE)
+    env = bmode.envelope(bmode.rf_from_scatterers(np.zeros_like(coherent), PROBE, coherent=coherent))
+    row = int(np.argmax(env[:, line]))
+    axial_mm = _fwhm(env[:, line]) * PROBE.dr_mm
+    lateral_mm = _fwhm(env[row, :]) * PROBE.dtheta * (PROBE.radius_mm + PROBE.focus_mm)
+    assert axial_mm == pytest.approx(PROBE.axial_fwhm_mm, rel=0.1)
+    assert lateral_mm == pytest.approx(PROBE.lateral_fwhm_mm, rel=0.1)
+
+
 def test_probe_geometry_and_spacing():
     rows, cols = PROBE.image_shape
     assert 380 <= rows <= 600 and 380 <= cols <= 650

@@ -5,6 +5,13 @@ scatterer density and attenuation (dB/cm/MHz) -- plus a map of coherent (specula
 fascia, the pleural line, A-line reverberations, rib cortex, air bronchograms and the lesion's deep
 interface with aerated lung.  :func:`render` turns the scene into a B-mode image with
 :mod:`splkit.simulate.bmode` and returns the exact (display-grid) lesion region for the readers.
+
+The lung signs follow the lung-ultrasound literature: the pleural line and A-lines (reverberations at
+multiples of the probe-pleura distance) of aerated lung, and consolidation as a tissue-like region with
+air bronchograms and an irregular ("shred") deep border against aerated lung (Lichtenstein & Mezière,
+*Chest* 2008;134:117; Lichtenstein et al., *Chest* 2009;135:1421; Volpicelli et al., *Intensive Care
+Med* 2012;38:577).  Sparse scatterers (fat, fluid) give pre-Rayleigh statistics (Shankar, *IEEE TUFFC*
+2000;47:727); tissue-dependent attenuation yields posterior enhancement behind fluid and the rib shadow.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """B-mode image formation for a convex probe: scatterers -> RF -> envelope -> log -> sector.
 
-The chain follows the standard linear-systems model of pulse-echo ultrasound (Bamber & Dickinson 1980,
-*Phys. Med. Biol.* 25:463; Jensen 1991, *J. Acoust. Soc. Am.* 89:182; Szabo, *Diagnostic Ultrasound
-Imaging*, 2nd ed., ch. 8):
+The chain follows the standard linear-systems (convolution) model of pulse-echo ultrasound (Bamber &
+Dickinson, *Phys. Med. Biol.* 1980;25:463; Jensen, *J. Acoust. Soc. Am.* 1991;89:182; Szabo,
+*Diagnostic Ultrasound Imaging*, 2nd ed., 2014):
 
 1. a scattering function ``s(r, theta)`` on the probe's polar grid (depth ``r`` along each scan line,
    one column per scan line): tissue-dependent density and amplitude of diffuse scatterers plus
