@@ -17,7 +17,7 @@ Generative model (per patient ``i``; every random draw uses generators spawned f
    (mass -- round, lobulated, spiculated -- more likely when malignant; wedge or irregular consolidation
    when benign), maximum diameter (log-normal, median 28 mm, larger when malignant), margin irregularity
    and spicules, internal heterogeneity (log-normal texture field), anechoic necrosis, pleural line
-   interruption (malignant), air bronchograms and pleural effusion (benign).
+   interruption (malignant), air bronchograms, B-lines beside the lesion and pleural effusion (benign).
 3. **Scene** (:mod:`.anatomy`) on the probe's polar grid: skin, hypoechoic subcutaneous fat, muscle with
    fibrillar striations, fascial interfaces, a bright pleural line; aerated lung below it shows only
    A-line reverberations at integer multiples of the pleural depth and a faint haze; optionally a rib

@@ -225,8 +225,31 @@ def _lesion_interior(scene: Scene, ph: Phenotype, lesion: np.ndarray, normal: np
         _stamp_segments(scene.refl, segments, rng.uniform(8.0, 14.0), probe, lesion)
 
 
+def _b_lines(scene: Scene, layers: Layers, count: int, has_lesion: np.ndarray, rng) -> np.ndarray:
+    """Vertical comet-tail artefacts from the lung surface to the bottom, erasing A-lines (B-lines).
+
+    Returns the scan lines they occupy.
+    """
+    probe = scene.probe
+    m = probe.n_lines
+    cols = np.arange(m)
+    occupied = np.zeros(m, bool)
+    free = np.flatnonzero(~has_lesion)
+    for _ in range(count):
+        if free.size == 0:
+            break
+        centre = free[rng.integers(free.size)]
+        width = rng.uniform(1.0, 2.0) / (probe.radius_mm + 40.0) / probe.dtheta  # 2-4 mm wide at 4 cm
+        band = (np.abs(cols - centre) <= width) & ~has_lesion
+        occupied |= band
+        below = (probe.depths[:, None] > layers.surface[None, :] + 0.5) & band[None, :]
+        strength = rng.uniform(1.0, 1.8) * np.exp(-probe.depths / rng.uniform(60.0, 150.0))[:, None]
+        scene.set(below, amp=np.broadcast_to(strength, below.shape), dens=1.0, alpha=probe.tgc_db_cm_mhz)
+    return occupied
+
+
 def _pleura_and_reverberations(scene: Scene, layers: Layers, ph: Phenotype, lesion: np.ndarray, rng) -> None:
-    """Pleural line (weaker over the lesion, interrupted by invasion), A-lines, deep lesion/air interface."""
+    """Pleural line (weaker over the lesion, interrupted by invasion), B- and A-lines, deep interface."""
     probe = scene.probe
     n, m = probe.n_samples, probe.n_lines
     cols, refl = np.arange(m), scene.refl
@@ -238,6 +261,7 @@ def _pleura_and_reverberations(scene: Scene, layers: Layers, ph: Phenotype, lesi
         length = max(int(len(idx) * rng.uniform(0.3, 0.8)), 1)
         start = idx[0] + int(rng.integers(0, max(len(idx) - length, 0) + 1))
         pleural_amp[start : start + length] *= 0.08
+    b_cols = _b_lines(scene, layers, ph.b_lines, has_lesion, rng)
     rf_period = probe.wavelength_mm / 2.0  # echoes one RF period apart add up: a thick, bright line
     for k, weight in enumerate((1.0, 0.8, 0.5)):
         refl.add(layers.pleura + rf_period * k, cols, weight * pleural_amp)
@@ -248,7 +272,7 @@ def _pleura_and_reverberations(scene: Scene, layers: Layers, ph: Phenotype, lesi
     air = ndimage.gaussian_filter1d(layers.pleura + 1.0, sigma=m / 10, mode="nearest")
     for k in range(2, 12):
         a_depth = k * air
-        visible = ~has_lesion & (layers.surface - air < 1.0) & (a_depth < probe.depth_mm - 1)
+        visible = ~has_lesion & ~b_cols & (layers.surface - air < 1.0) & (a_depth < probe.depth_mm - 1)
         for tail in range(3):  # each reverberation is a little longer than the pulse
             amp_k = a_start * a_decay ** (k - 2) * (1.0, 0.6, 0.3)[tail]
             refl.add(a_depth[visible] + 0.35 * tail, cols[visible], amp_k)
