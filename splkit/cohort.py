@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 from sklearn.model_selection import train_test_split
-from tqdm.auto import tqdm
 
 from splkit import dictionary, imaging
+from splkit.progress import progress_bar
 from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.report import atomic_write_text
 from splkit.validation import (
@@ -278,7 +278,7 @@ def load_cohort(
         problems += found
 
     spacing, sources = {}, {}
-    bar = tqdm(
+    bar = progress_bar(
         listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
     )
     for patient in bar:
@@ -382,6 +382,11 @@ def write_run_tables(cohort: Cohort, run_dir: str | Path) -> None:
     """Write ``cohort.csv``, ``split.csv`` and ``variables.csv`` (pseudonymised) into ``run_dir``."""
     run_dir = Path(run_dir)
     table = cohort.table.reset_index()
+    for column in cohort.variables.index:  # 0/1 codes are written as 0/1, not 0.0/1.0
+        values = table[column]
+        if cohort.variables.at[column, "type"] != "numeric" and pd.api.types.is_float_dtype(values):
+            if (values.dropna() == values.dropna().round()).all():
+                table[column] = values.astype("Int64")
     columns = ["patient", "cohort", "label", *cohort.variables.index]
     atomic_write_text(run_dir / "cohort.csv", table[columns].to_csv(index=False))
     atomic_write_text(run_dir / "split.csv", table[["patient", "cohort"]].to_csv(index=False))

@@ -20,8 +20,8 @@ import pandas as pd
 import yaml
 from PIL import Image
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from splkit.progress import progress_bar
 from splkit.pseudonym import SALT_FILE
 from splkit.simulate import anatomy, bmode, clinical, lesion
 
@@ -178,10 +178,10 @@ def simulate_cohort(
         if n_jobs > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             with multiprocessing.get_context(method).Pool(n_jobs, initializer=_single_threaded) as pool:
-                rows = list(tqdm(pool.imap(_work, tasks, chunksize=4), **bar))
+                rows = list(progress_bar(pool.imap(_work, tasks, chunksize=4), **bar))
         else:
             with threadpool_limits(1):
-                rows = [_work(task) for task in tqdm(tasks, **bar)]
+                rows = [_work(task) for task in progress_bar(tasks, **bar)]
         table = pd.DataFrame(rows)
         if not dicom:
             table.insert(2, "spacing_mm", PROBE.pixel_mm)
