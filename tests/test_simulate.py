@@ -134,6 +134,16 @@ def test_lesion_abuts_the_pleura():
         assert depth.min() > scene.pleural_depth_mm - 6.0  # and does not sit in the chest wall
 
 
+def test_reported_size_matches_the_image():
+    """The table's lesion size (with 6 % measurement error) agrees with the lesion as displayed."""
+    ratios = []
+    for index in range(8):
+        patient = sample_patient(2, index)
+        scene = anatomy.render(patient.phenotype, np.random.default_rng(index), PROBE)
+        ratios.append(patient.row["lesion_size_mm"] / scene.max_diameter_mm)
+    assert 0.85 < np.median(ratios) < 1.15  # lesions cut by the sector edge are measured larger
+
+
 def test_second_reader_disagrees_realistically(cohort: Path):
     scores = []
     for path in sorted((cohort / "masks_reader2").glob("*.png")):
