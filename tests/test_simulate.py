@@ -14,6 +14,7 @@ from PIL import Image
 from splkit.simulate import (
     PROBE,
     RAYLEIGH_SNR,
+    anatomy,
     bmode,
     lesion,
     simulate_clinical_table,
@@ -61,6 +62,30 @@ def test_sparse_scatterers_are_not_rayleigh():
     assert env.mean() / env.std() < 0.9 * RAYLEIGH_SNR
 
 
+def _fwhm(profile: np.ndarray) -> float:
+    """Full width at half maximum of a single-peaked profile, in samples (linear interpolation)."""
+    peak = int(np.argmax(profile))
+    half = profile[peak] / 2.0
+    left = peak - np.flatnonzero(profile[peak::-1] < half)[0]
+    right = peak + np.flatnonzero(profile[peak:] < half)[0]
+    # interpolate the crossings
+    lo = left + (half - profile[left]) / (profile[left + 1] - profile[left])
+    hi = right - 1 + (profile[right - 1] - half) / (profile[right - 1] - profile[right])
+    return float(hi - lo)
+
+
+def test_point_spread_function_has_the_stated_resolution():
+    """A point reflector at the focus images with the probe's axial and lateral FWHM (within 10 %)."""
+    line = PROBE.n_lines // 2
+    coherent = bmode.coherent_rf(np.array([PROBE.focus_mm]), np.array([line]), np.array([1.0]), PROBE)
+    env = bmode.envelope(bmode.rf_from_scatterers(np.zeros_like(coherent), PROBE, coherent=coherent))
+    row = int(np.argmax(env[:, line]))
+    axial_mm = _fwhm(env[:, line]) * PROBE.dr_mm
+    lateral_mm = _fwhm(env[row, :]) * PROBE.dtheta * (PROBE.radius_mm + PROBE.focus_mm)
+    assert axial_mm == pytest.approx(PROBE.axial_fwhm_mm, rel=0.1)
+    assert lateral_mm == pytest.approx(PROBE.lateral_fwhm_mm, rel=0.1)
+
+
 def test_probe_geometry_and_spacing():
     rows, cols = PROBE.image_shape
     assert 380 <= rows <= 600 and 380 <= cols <= 650
@@ -101,14 +126,22 @@ def test_layout_and_clinical_table(cohort: Path):
 def test_lesion_abuts_the_pleura():
     for index in range(6):
         patient = sample_patient(7, index)
-        from splkit.simulate import anatomy
-
         scene = anatomy.render(patient.phenotype, np.random.default_rng(index), PROBE)
         x, z = PROBE.pixel_xz
         depth = np.hypot(x, z)[scene.lesion] - PROBE.radius_mm
         assert scene.lesion.sum() > 200
         assert depth.min() < scene.pleural_depth_mm + 3.0  # touches the lung surface
         assert depth.min() > scene.pleural_depth_mm - 6.0  # and does not sit in the chest wall
+
+
+def test_reported_size_matches_the_image():
+    """The table's lesion size (with 6 % measurement error) agrees with the lesion as displayed."""
+    ratios = []
+    for index in range(8):
+        patient = sample_patient(2, index)
+        scene = anatomy.render(patient.phenotype, np.random.default_rng(index), PROBE)
+        ratios.append(patient.row["lesion_size_mm"] / scene.max_diameter_mm)
+    assert 0.85 < np.median(ratios) < 1.15  # lesions cut by the sector edge are measured larger
 
 
 def test_second_reader_disagrees_realistically(cohort: Path):
@@ -169,6 +202,12 @@ def test_same_seed_byte_identical_and_seed_matters(tmp_path: Path):
     hashes_c = _tree_hash(c)
     assert (a / "clinical.csv").read_bytes() != (c / "clinical.csv").read_bytes()
     assert set(_tree_hash(a).values()).isdisjoint(v for k, v in hashes_c.items() if k.startswith("images"))
+
+
+def test_parallel_and_serial_generation_agree(tmp_path: Path):
+    serial = simulate_cohort(n=4, seed=5, out=tmp_path / "serial", n_reader2=2, n_jobs=1, progress=False)
+    parallel = simulate_cohort(n=4, seed=5, out=tmp_path / "parallel", n_reader2=2, n_jobs=2, progress=False)
+    assert _tree_hash(serial) == _tree_hash(parallel)
 
 
 def test_patients_do_not_depend_on_n():

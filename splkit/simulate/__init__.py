@@ -10,14 +10,14 @@ Generative model (per patient ``i``; every random draw uses generators spawned f
 ------------------------------------------------------------------------------------------------------
 1. **Label and latents** (:mod:`.clinical`).  ``y ~ Bernoulli(0.58)`` (1 = malignant).  A shared latent
    ``eta`` and two modality latents with separate noise,
-   ``t_img = 1.8 y + 0.5 eta + 0.87 e_img`` and ``t_clin = 1.2 y + 0.5 eta + 0.87 e_clin``
+   ``t_img = 1.8 y + 0.3 eta + 0.95 e_img`` and ``t_clin = 1.2 y + 0.3 eta + 0.95 e_clin``
    (all ``e`` standard normal): imaging and clinical data are partly independent, so fusing them can
    help, and neither identifies the label perfectly.
 2. **Lesion phenotype** (:mod:`.lesion`), from ``t_img`` through logistic / log-normal links: shape
    (mass -- round, lobulated, spiculated -- more likely when malignant; wedge or irregular consolidation
    when benign), maximum diameter (log-normal, median 28 mm, larger when malignant), margin irregularity
    and spicules, internal heterogeneity (log-normal texture field), anechoic necrosis, pleural line
-   interruption (malignant), air bronchograms and pleural effusion (benign).
+   interruption (malignant), air bronchograms, B-lines beside the lesion and pleural effusion (benign).
 3. **Scene** (:mod:`.anatomy`) on the probe's polar grid: skin, hypoechoic subcutaneous fat, muscle with
    fibrillar striations, fascial interfaces, a bright pleural line; aerated lung below it shows only
    A-line reverberations at integer multiples of the pleural depth and a faint haze; optionally a rib

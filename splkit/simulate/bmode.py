@@ -1,8 +1,8 @@
 """B-mode image formation for a convex probe: scatterers -> RF -> envelope -> log -> sector.
 
-The chain follows the standard linear-systems model of pulse-echo ultrasound (Bamber & Dickinson 1980,
-*Phys. Med. Biol.* 25:463; Jensen 1991, *J. Acoust. Soc. Am.* 89:182; Szabo, *Diagnostic Ultrasound
-Imaging*, 2nd ed., ch. 8):
+The chain follows the standard linear-systems (convolution) model of pulse-echo ultrasound (Bamber &
+Dickinson, *Phys. Med. Biol.* 1980;25:463; Jensen, *J. Acoust. Soc. Am.* 1991;89:182; Szabo,
+*Diagnostic Ultrasound Imaging*, 2nd ed., 2014):
 
 1. a scattering function ``s(r, theta)`` on the probe's polar grid (depth ``r`` along each scan line,
    one column per scan line): tissue-dependent density and amplitude of diffuse scatterers plus
@@ -10,7 +10,7 @@ Imaging*, 2nd ed., ch. 8):
 2. depth attenuation along each line (tissue-dependent coefficient in dB/cm/MHz, round trip);
 3. the RF echo ``rf = s * h``, with a separable pulse-echo point-spread function ``h``: a
    Gaussian-modulated cosine along depth (carrier period lambda/2 in depth because of the round trip)
-   and a Gaussian across lines (beam width);
+   and a Gaussian across lines whose width follows a focused Gaussian beam (narrowest at the focus);
 4. electronic noise, then time-gain compensation (TGC) with a nominal attenuation coefficient;
 5. envelope detection, ``|hilbert(rf)|`` along depth, and the scanner's mild smoothing;
 6. log compression over a fixed dynamic range to 8 bits;
@@ -38,7 +38,8 @@ class Probe:
 
     Defaults model a low-frequency convex probe as used for lung ultrasound: 2.5 MHz, 45 mm radius of
     curvature, a 56 degree sector, 100 mm display depth, 0.8 mm axial and 2 mm lateral resolution
-    (FWHM at the focus), displayed at an isotropic 0.25 mm pixel spacing (~545 x 421 pixels).
+    (FWHM at the 50 mm focus, widening to ~3 mm at the skin and at 100 mm), displayed at an isotropic
+    0.25 mm pixel spacing (~545 x 421 pixels).
     """
 
     f0_mhz: float = 2.5
@@ -51,6 +52,8 @@ class Probe:
     axial_fwhm_mm: float = 0.8
     lateral_fwhm_mm: float = 2.0
     focus_mm: float = 50.0
+    rayleigh_mm: float = 40.0  # depth range over which the beam stays within sqrt(2) of its focal width
+    band_mm: float = 5.0  # depth bands over which the beam width is taken as constant
     pixel_mm: float = 0.25
     dynamic_range_db: float = 60.0
     tgc_db_cm_mhz: float = 0.55
@@ -160,15 +163,37 @@ class Probe:
         kernel = np.exp(-0.5 * (r / sigma) ** 2) * np.cos(2.0 * np.pi * r / (self.wavelength_mm / 2.0))
         return (kernel / np.sqrt(np.sum(kernel**2))).astype(np.float32)
 
-    @cached_property
-    def lateral_kernel(self) -> np.ndarray:
-        """Beam profile across lines: Gaussian with the lateral FWHM at the focal depth."""
-        sigma = self.lateral_fwhm_mm / (2.0 * np.sqrt(2.0 * np.log(2.0))) / (self.radius_mm + self.focus_mm)
-        sigma_lines = sigma / self.dtheta
+    def lateral_fwhm_at(self, depth_mm: np.ndarray | float) -> np.ndarray:
+        """Beam width (FWHM, mm) at a depth: a Gaussian beam narrowest at the focus,
+        ``w(z) = w_f * sqrt(1 + ((z - focus) / z_R)^2)`` with Rayleigh range ``z_R = rayleigh_mm``."""
+        z = np.asarray(depth_mm, dtype=np.float64)
+        return self.lateral_fwhm_mm * np.sqrt(1.0 + ((z - self.focus_mm) / self.rayleigh_mm) ** 2)
+
+    def lateral_kernel_at(self, depth_mm: float) -> np.ndarray:
+        """Beam profile across scan lines at a depth: Gaussian with :meth:`lateral_fwhm_at`, unit energy."""
+        fwhm = float(self.lateral_fwhm_at(depth_mm))
+        sigma_lines = fwhm / (2.0 * np.sqrt(2.0 * np.log(2.0))) / (self.radius_mm + depth_mm) / self.dtheta
         half = int(np.ceil(3.0 * sigma_lines))
         k = np.arange(-half, half + 1)
         kernel = np.exp(-0.5 * (k / sigma_lines) ** 2)
         return (kernel / np.sqrt(np.sum(kernel**2))).astype(np.float32)
+
+    @cached_property
+    def lateral_kernel(self) -> np.ndarray:
+        """Beam profile across lines at the focal depth."""
+        return self.lateral_kernel_at(self.focus_mm)
+
+    @cached_property
+    def lateral_bands(self) -> list[tuple[int, int, np.ndarray]]:
+        """Depth bands ``(first row, end row, kernel)`` of ``band_mm`` each, with the kernel of the band's
+        centre depth: the depth-dependent beam width applied piecewise."""
+        rows_per_band = max(int(round(self.band_mm / self.dr_mm)), 1)
+        bands = []
+        for start in range(0, self.n_samples, rows_per_band):
+            end = min(start + rows_per_band, self.n_samples)
+            centre = 0.5 * (start + end - 1) * self.dr_mm
+            bands.append((start, end, self.lateral_kernel_at(centre)))
+        return bands
 
 
 def axial_pulse(offset_mm: np.ndarray, probe: Probe) -> np.ndarray:
@@ -214,7 +239,10 @@ def rf_from_scatterers(scatter: np.ndarray, probe: Probe, coherent: np.ndarray |
     rf = ndimage.convolve1d(scatter, probe.axial_kernel, axis=0, mode="constant")
     if coherent is not None:
         rf = rf + coherent
-    return ndimage.convolve1d(rf, probe.lateral_kernel, axis=1, mode="nearest")
+    out = np.empty_like(rf)
+    for start, end, kernel in probe.lateral_bands:  # the beam widens away from the focus
+        out[start:end] = ndimage.convolve1d(rf[start:end], kernel, axis=1, mode="nearest")
+    return out
 
 
 def envelope(rf: np.ndarray) -> np.ndarray:

@@ -23,7 +23,8 @@ describes the simulator, not a clinical population.
 - **Lesion.** From the imaging latent: malignant lesions tend to be larger, round, lobulated or
   spiculated masses with irregular margins, heterogeneous echo, anechoic necrosis and interruption of the
   pleural line; benign ones tend to be wedge-shaped or irregular consolidations with air bronchograms,
-  more homogeneous echo and sometimes a pleural effusion. All of these overlap between the classes.
+  more homogeneous echo, B-lines beside them and sometimes a pleural effusion. All of these overlap
+  between the classes.
 - **Image.** Lung ultrasound physics: chest wall (skin, fat, striated muscle), a bright pleural line,
   aerated lung shown only by A-line reverberations, sometimes a rib with its acoustic shadow; the lesion
   abuts the pleura and replaces aerated lung. Random scatterers are convolved with a {p.f0_mhz:g} MHz

@@ -151,7 +151,7 @@ def simulate_cohort(
         of PNG; ``clinical.csv`` then has no ``spacing_mm`` column.
     n_reader2 : how many patients (chosen at random) also get a second reader's mask.
     n_jobs : worker processes (default: up to 2, fewer for small cohorts).
-    progress : show a tqdm progress bar.
+    progress : show a progress bar (:func:`splkit.progress.progress_bar`: none in batch runs).
 
     Returns
     -------
@@ -174,7 +174,9 @@ def simulate_cohort(
             (tmp / sub).mkdir()
         tasks = [(seed, i, bool(reader2[i]), str(tmp), dicom) for i in range(n)]
         n_jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1, max(n // 20, 1))
-        bar = dict(total=n, desc="simulating patients", unit="patient", disable=not progress)
+        bar = dict(total=n, desc="simulating patients", unit="patient")
+        if not progress:
+            bar["disable"] = True
         if n_jobs > 1:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             with multiprocessing.get_context(method).Pool(n_jobs, initializer=_single_threaded) as pool:

@@ -42,6 +42,7 @@ class Phenotype:
     shred_mm: float  # high-frequency (shred-sign) irregularity of the deep margin
     n_spicules: int
     depth_fraction: float  # centre depth below the surface / radius (masses)
+    b_lines: int = 0  # comet-tail artefacts beside the lesion (interstitial involvement)
     outline: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))  # (u, v) boundary, mm
 
     @property
@@ -80,6 +81,7 @@ def sample_phenotype(t: float, rng: np.random.Generator) -> Phenotype:
         shred_mm=float(np.clip(rng.normal(1.2 - 0.4 * t, 0.4), 0.1, 2.5)) if not mass else 0.3,
         n_spicules=int(rng.integers(6, 16)) if shape == "spiculated" else 0,
         depth_fraction=float(rng.uniform(0.25, 0.8)),
+        b_lines=int(rng.poisson(1.5 * _sigmoid(0.3 - 1.0 * t))),
     )
     ph.outline = lesion_outline(ph, rng)
     return ph
