@@ -26,13 +26,18 @@ JUPYTERLAB_ONLY_MIME_TYPES = ("application/vnd.plotly.v1+json",)
 
 
 def _stage_notebook(source: Path, target: Path) -> None:
-    """Copy an executed notebook, dropping JupyterLab-only mime types the HTML version replaces.
+    """Copy an executed notebook for the book: hide the overridden default parameters, and drop
+    JupyterLab-only mime types whose HTML version the book shows.
 
     myst-nb warns about every mime type it cannot render even when it then picks ``text/html``
     from the same bundle, and the book builds with warnings as errors.
     """
     notebook = json.loads(source.read_text())
     for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            # the defaults papermill overrode; the injected-parameters cell below shows what was used
+            cell["metadata"]["tags"] = [*tags, "remove-cell"]
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data:
@@ -61,8 +66,9 @@ def stage_book(run_dir: Path) -> Path:
     return stage
 
 
-def build_book(profile: str | Path = "default", run_dir: str | Path | None = None,
-               output: str | Path | None = None) -> Path:
+def build_book(
+    profile: str | Path = "default", run_dir: str | Path | None = None, output: str | Path | None = None
+) -> Path:
     """Build the book of a run; returns the path of the site's ``index.html``.
 
     ``output`` is the folder that receives ``_build/html`` (default: ``book/``, so the site appears at
@@ -75,8 +81,15 @@ def build_book(profile: str | Path = "default", run_dir: str | Path | None = Non
     if html.exists():
         shutil.rmtree(html)
     command = [
-        sys.executable, "-m", "jupyter_book", "build", str(stage),
-        "--path-output", str(output), "--warningiserror", "--keep-going",
+        sys.executable,
+        "-m",
+        "jupyter_book",
+        "build",
+        str(stage),
+        "--path-output",
+        str(output),
+        "--warningiserror",
+        "--keep-going",
     ]
     jupyter_book = Path(sys.executable).parent / "jupyter-book"
     if jupyter_book.exists():

@@ -32,7 +32,9 @@ def headline_markdown(results: dict) -> str:
 def settings_markdown(run_dir: Path) -> str:
     """The run's full resolved profile as a YAML code block."""
     settings_file = run_dir / "settings.yaml"
-    text = settings_file.read_text() if settings_file.exists() else "# no settings.yaml in the run directory\n"
+    text = (
+        settings_file.read_text() if settings_file.exists() else "# no settings.yaml in the run directory\n"
+    )
     return f"```yaml\n{text}```\n"
 
 

@@ -30,14 +30,22 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from splkit.cohort import CohortError, load_cohort
+    from splkit.cohort import CohortError, timed_validation
 
     try:
-        cohort = load_cohort(args.path, positive_label=args.positive_label, default_spacing_mm=args.spacing_mm)
+        cohort, seconds = timed_validation(
+            args.path, positive_label=args.positive_label, default_spacing_mm=args.spacing_mm, full=args.full
+        )
     except CohortError as error:
+        n = len(error.problems)
+        print(
+            f"{args.path}: {n} problem{'s' * (n != 1)} with the data contract (data/README.md):",
+            file=sys.stderr,
+        )
         print(error, file=sys.stderr)
         return 1
     print(cohort.summary())
+    print(f"{args.path}: valid ({seconds:.1f} s)")
     return 0
 
 
@@ -66,8 +74,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="check a cohort folder against the data contract")
     validate.add_argument("path")
-    validate.add_argument("--positive-label", default="malignant")
-    validate.add_argument("--spacing-mm", type=float, default=None)
+    validate.add_argument("--positive-label", default="malignant", help="malignant (default) or benign")
+    validate.add_argument(
+        "--spacing-mm",
+        type=float,
+        default=None,
+        help="pixel spacing for images without spacing_mm or a header",
+    )
+    validate.add_argument("--full", action="store_true", help="decode every image too (slower)")
     validate.set_defaults(func=_validate)
     return parser
 

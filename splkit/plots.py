@@ -40,8 +40,14 @@ TEMPLATE = go.layout.Template(
 pio.templates["splkit"] = TEMPLATE
 
 
-def styled(fig: go.Figure, title: str, x_title: str | None = None, y_title: str | None = None,
-           height: int = 450, width: int | None = None) -> go.Figure:
+def styled(
+    fig: go.Figure,
+    title: str,
+    x_title: str | None = None,
+    y_title: str | None = None,
+    height: int = 450,
+    width: int | None = None,
+) -> go.Figure:
     """Apply the house style, a title and axis titles (with units) to ``fig``."""
     fig.update_layout(template="splkit", title=dict(text=title, x=0.02), height=height, width=width)
     if x_title is not None:
@@ -53,7 +59,9 @@ def styled(fig: go.Figure, title: str, x_title: str | None = None, y_title: str 
 
 def figure_html(fig: go.Figure) -> str:
     """The figure as an HTML fragment that expects ``Plotly`` to be loaded by the page."""
-    return fig.to_html(full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True})
+    return fig.to_html(
+        full_html=False, include_plotlyjs=False, config={"displaylogo": False, "responsive": True}
+    )
 
 
 def show(fig: go.Figure, run_dir: str | Path | None = None, name: str | None = None) -> None:

@@ -54,4 +54,6 @@ def wide(run_dir: str | Path, cohort: str | None = None) -> pd.DataFrame:
     table = load(run_dir)
     if cohort is not None:
         table = table[table["cohort"] == cohort]
-    return table.pivot_table(index=["patient", "cohort", "label"], columns="model", values="score").reset_index()
+    return table.pivot_table(
+        index=["patient", "cohort", "label"], columns="model", values="score"
+    ).reset_index()

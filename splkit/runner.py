@@ -7,6 +7,7 @@ the notebook loads every other setting from the profile.  Executed copies go to
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -42,7 +43,10 @@ def prepare_run(settings: Settings) -> Path:
             )
         from splkit.simulate import simulate_cohort
 
-        print(f"simulating {data.simulate_n} patients (seed {data.simulate_seed}) into {settings.data_path}", flush=True)
+        print(
+            f"simulating {data.simulate_n} patients (seed {data.simulate_seed}) into {settings.data_path}",
+            flush=True,
+        )
         simulate_cohort(n=data.simulate_n, seed=data.simulate_seed, out=settings.data_path)
     return run_dir
 
@@ -61,6 +65,9 @@ def run_notebooks(
     """
     import papermill
 
+    from splkit.progress import BATCH_ENV
+
+    os.environ[BATCH_ENV] = "1"  # inherited by the kernels: no progress bars inside executed notebooks
     settings = load_profile(profile, run_dir=run_dir)
     run_path = prepare_run(settings)
     out_dir = run_path / "notebooks"
@@ -83,13 +90,19 @@ def run_notebooks(
                 progress_bar=False,
                 log_output=False,
                 # the kernel talks to papermill over loopback; its TCP-encryption notice is noise here
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except Exception:
-            print(f" FAILED after {time.perf_counter() - start:.1f} s (see {out_dir / notebook.name})", flush=True)
+            print(
+                f" FAILED after {time.perf_counter() - start:.1f} s (see {out_dir / notebook.name})",
+                flush=True,
+            )
             raise
         elapsed = time.perf_counter() - start
         timings.append((notebook.name, elapsed))
         print(f" done in {elapsed:.1f} s", flush=True)
-    print(f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s -> {run_path}", file=sys.stdout)
+    print(
+        f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s -> {run_path}",
+        file=sys.stdout,
+    )
     return timings

@@ -1,0 +1,145 @@
+"""Glue for the clinical chapter: read the run's cohort tables, format OR tables, save the model."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from splkit.clinical import NUMERIC_TYPES
+
+
+def dictionary_spec(variables: pd.DataFrame) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """``(types, levels)`` from a data dictionary (``cohort.variables`` or the run's ``variables.csv``).
+
+    ``levels`` holds the ordered levels of binary, categorical and ordinal variables (tuples in memory,
+    ``"; "``-joined text in ``variables.csv``).
+    """
+    types = {str(v): str(t) for v, t in variables["type"].items()}
+    levels: dict[str, list[str]] = {}
+    if "levels" in variables.columns:
+        for variable, value in variables["levels"].items():
+            if types[str(variable)] in NUMERIC_TYPES and types[str(variable)] != "ordinal":
+                continue
+            if isinstance(value, (tuple, list)):
+                parsed = [str(v) for v in value]
+            elif isinstance(value, str) and value.strip():
+                parsed = [v.strip() for v in value.split(";")]
+            else:
+                parsed = []
+            if parsed:
+                levels[str(variable)] = parsed
+    return types, levels
+
+
+def read_run_cohort(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``cohort.csv`` (index ``patient``) and ``variables.csv`` (index ``variable``) of a run.
+
+    Level-typed variables are read as text, so ``0``/``1`` and ``I``/``II`` keep the spelling of the
+    data dictionary; numeric variables as numbers.
+    """
+    run_dir = Path(run_dir)
+    for name in ("cohort.csv", "variables.csv"):
+        if not (run_dir / name).is_file():
+            raise FileNotFoundError(f"{run_dir / name} is missing: run notebook 01 (cohort) first")
+    variables = pd.read_csv(run_dir / "variables.csv", dtype=str, keep_default_na=False).set_index("variable")
+    text = [v for v, t in variables["type"].items() if t != "numeric"]
+    table = pd.read_csv(
+        run_dir / "cohort.csv", dtype={"patient": str, "cohort": str, **dict.fromkeys(text, str)}
+    )
+    if "included" in variables.columns:
+        variables["included"] = variables["included"].str.lower().isin(["true", "1", "yes"])
+    return table.set_index("patient"), variables
+
+
+def format_or_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
+    """A display copy of an odds-ratio table: ``OR (95 % CI)`` text and p-values as the field writes them."""
+    out = pd.DataFrame(index=table.index)
+    if "variable" in table.columns:
+        out["Variable"] = table["variable"]
+    if "n" in table.columns:
+        out["n"] = table["n"]
+    out["OR (95 % CI)"] = [
+        "" if pd.isna(r["or"]) else f"{r['or']:.{digits}f} ({r['low']:.{digits}f}–{r['high']:.{digits}f})"
+        for _, r in table.iterrows()
+    ]
+    out["p"] = table["p"].map(format_p)
+    if "p_variable" in table.columns and (table["p_variable"] != table["p"]).any():
+        out["p (variable)"] = table["p_variable"].map(format_p)
+    if "vif" in table.columns:
+        out["VIF"] = table["vif"].map(lambda v: f"{v:.2f}")
+    if "note" in table.columns:
+        out["Note"] = table["note"].fillna("")
+    out.index.name = "Term"
+    return out
+
+
+def format_p(p: float) -> str:
+    """``<0.001`` or three decimals; blank when missing."""
+    if p is None or not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def odds_ratio_record(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """``{term: {or, low, high, p}}`` for results.json."""
+    return {
+        str(term): {
+            "or": float(r["or"]),
+            "low": float(r["low"]),
+            "high": float(r["high"]),
+            "p": float(r["p"]),
+        }
+        for term, r in table.iterrows()
+    }
+
+
+def describe_terms(encoder, units: dict[str, str] | None = None) -> dict[str, str]:
+    """How each model term is coded, e.g. ``{"sex[male]": "sex: male vs female (reference)"}``.
+
+    ``units`` (``variables.csv``'s ``unit``) makes numeric terms read "per 1 ng/mL".
+    """
+    units = units or {}
+    out = {}
+    for term, column in encoder.term_source_.items():
+        kind = encoder.types_[column]
+        if kind in NUMERIC_TYPES:
+            ranks = encoder.ranks_.get(column)
+            unit = str(units.get(column) or "").strip()
+            if ranks:
+                out[term] = (
+                    f"{column}: per level, levels coded {', '.join(f'{k} = {v:g}' for k, v in ranks.items())}"
+                )
+            elif kind == "ordinal":
+                out[term] = f"{column}: per level (ordinal)"
+            else:
+                out[term] = (
+                    f"{column}: per 1 {unit}"
+                    if unit and unit.lower() not in ("null", "nan")
+                    else f"{column}: per unit"
+                )
+        else:
+            levels = encoder.levels_[column]
+            level = term[len(column) + 1 : -1] if term != column else levels[1]
+            out[term] = f"{column}: {level} vs {levels[0]} (reference)"
+    return out
+
+
+def save_model(path: str | Path, payload: dict) -> Path:
+    """``joblib.dump`` to a temporary file and rename, so a half-written model never exists."""
+    import joblib
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump(payload, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

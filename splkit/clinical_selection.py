@@ -1,0 +1,161 @@
+"""Selection of the clinical predictors, and the selection as an estimator for honest out-of-fold scores.
+
+The rule (Wei et al., Front. Oncol. 2026, and most radiomics nomogram papers): variables with univariate
+p below ``clinical.univariate_p`` enter one multivariable logistic regression; those with multivariable
+p below ``clinical.multivariable_p`` are the predictors; the final model is refitted on them.
+:class:`SelectedClinicalModel` wraps the whole procedure as a scikit-learn classifier, so
+cross-validation can repeat the selection inside every fold (Hastie, Tibshirani & Friedman, *The
+Elements of Statistical Learning*, 2nd ed., sect. 7.10.2: selecting on all data and then
+cross-validating is optimistic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import Pipeline
+
+from splkit.clinical import MAX_MISSING, multivariable_table, univariate_table
+
+
+@dataclass
+class ClinicalSelection:
+    """What :func:`select_predictors` did: the tables, the candidates, the predictors and why."""
+
+    univariate: pd.DataFrame
+    candidates: list[str]
+    multivariable: pd.DataFrame | None
+    predictors: list[str]
+    final: pd.DataFrame
+    pipeline: Pipeline
+    notes: list[str] = field(default_factory=list)
+
+
+def _variable_p(table: pd.DataFrame) -> pd.Series:
+    return table.dropna(subset=["p_variable"]).groupby("variable", sort=False)["p_variable"].first()
+
+
+def select_predictors(
+    X: pd.DataFrame,
+    y,
+    types: dict[str, str] | None = None,
+    univariate_p: float = 0.05,
+    multivariable_p: float = 0.05,
+    interval: str = "profile",
+    level: float = 0.95,
+    max_missing: float = MAX_MISSING,
+    levels: dict[str, list] | None = None,
+) -> ClinicalSelection:
+    """Univariate screen, multivariable model, then the final model on the surviving predictors.
+
+    Rule: variables with univariate ``p_variable < univariate_p`` enter the multivariable model; those
+    with multivariable ``p_variable < multivariable_p`` are the predictors (one pass, no stepwise
+    iteration).  When no variable passes the screen, the variable with the smallest univariate p is
+    kept; when none stays significant in the multivariable model, the candidate with the smallest
+    multivariable p is kept — so a clinical model always exists, and a note says so.
+    """
+    notes: list[str] = []
+    uni = univariate_table(X, y, types, interval, level, max_missing, levels)
+    for variable, note in uni.loc[uni["note"].fillna("") != "", ["variable", "note"]].itertuples(index=False):
+        notes.append(f"{variable}: {note}")
+    p_uni = _variable_p(uni)
+    if p_uni.empty:
+        raise ValueError("no clinical variable could be estimated; cannot build a clinical model")
+    candidates = p_uni.index[p_uni < univariate_p].tolist()
+    multi = None
+    if not candidates:
+        predictors = [p_uni.idxmin()]
+        notes.append(f"no variable had univariate p < {univariate_p}; kept the smallest p: {predictors[0]}")
+    else:
+        multi, _ = multivariable_table(X[candidates], y, types, interval, level, levels)
+        p_multi = _variable_p(multi)
+        predictors = [v for v in candidates if p_multi[v] < multivariable_p]
+        if not predictors:
+            predictors = [p_multi.idxmin()]
+            notes.append(
+                f"no candidate had multivariable p < {multivariable_p}; kept the smallest p: {predictors[0]}"
+            )
+    final, pipeline = multivariable_table(X[predictors], y, types, interval, level, levels)
+    return ClinicalSelection(uni, candidates, multi, predictors, final, pipeline, notes)
+
+
+def out_of_fold_scores(
+    estimator,
+    X_train: pd.DataFrame,
+    y_train,
+    X_other: pd.DataFrame | None = None,
+    n_splits: int = 5,
+    random_state: int | None = None,
+    fold_models: list | None = None,
+) -> tuple[pd.Series, pd.Series, object]:
+    """Out-of-fold probabilities for training rows and fitted-on-all-training ones for ``X_other``.
+
+    Each fold refits a clone of the whole ``estimator`` (imputation and encoding included) on the other
+    folds of a :class:`~sklearn.model_selection.StratifiedKFold` (shuffled with ``random_state``).
+    Rows of ``X_other`` never reach any fit.  Returns ``(oof, other, fitted_on_all_training)``; the
+    fold models are appended to ``fold_models`` when a list is given.
+    """
+    y = np.asarray(y_train).astype(int)
+    oof = pd.Series(np.nan, index=X_train.index, dtype=float)
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=random_state)
+    for fit_rows, score_rows in folds.split(X_train, y):
+        model = clone(estimator).fit(X_train.iloc[fit_rows], y[fit_rows])
+        oof.iloc[score_rows] = model.predict_proba(X_train.iloc[score_rows])[:, 1]
+        if fold_models is not None:
+            fold_models.append(model)
+    fitted = clone(estimator).fit(X_train, y)
+    other = pd.Series(dtype=float)
+    if X_other is not None and len(X_other):
+        other = pd.Series(fitted.predict_proba(X_other)[:, 1], index=X_other.index)
+    return oof, other, fitted
+
+
+class SelectedClinicalModel(ClassifierMixin, BaseEstimator):
+    """:func:`select_predictors` + the final logistic model as one classifier.
+
+    ``fit`` runs the univariate screen and the multivariable selection on the data it is given and
+    fits the final pipeline (imputation, encoding, logistic regression) on the selected predictors;
+    ``predict_proba`` uses that pipeline.  Selection uses p-values only, which do not depend on the
+    interval type, so Wald intervals are computed internally (faster).
+    """
+
+    def __init__(
+        self,
+        types: dict[str, str] | None = None,
+        levels: dict[str, list] | None = None,
+        univariate_p: float = 0.05,
+        multivariable_p: float = 0.05,
+        max_missing: float = MAX_MISSING,
+    ):
+        self.types = types
+        self.levels = levels
+        self.univariate_p = univariate_p
+        self.multivariable_p = multivariable_p
+        self.max_missing = max_missing
+
+    def fit(self, X: pd.DataFrame, y) -> SelectedClinicalModel:
+        y = pd.Series(np.asarray(y).astype(int), index=X.index)
+        self.selection_ = select_predictors(
+            X,
+            y,
+            self.types,
+            self.univariate_p,
+            self.multivariable_p,
+            interval="wald",
+            max_missing=self.max_missing,
+            levels=self.levels,
+        )
+        self.predictors_ = list(self.selection_.predictors)
+        self.pipeline_ = self.selection_.pipeline
+        self.classes_ = np.array([0, 1])
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        return self.pipeline_.predict_proba(X[self.predictors_])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)

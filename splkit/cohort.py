@@ -1,0 +1,402 @@
+"""The cohort: read and validate a cohort folder, pseudonymise patient ids, split train/validation.
+
+A cohort folder (contract: ``data/README.md``) holds ``clinical.csv``, ``images/``, ``masks/``, an
+optional ``masks_reader2/`` and an optional ``variables.yaml``.  :func:`load_cohort` checks all of it
+before any long computation and raises one :class:`CohortError` listing every problem found; on
+success it returns a :class:`Cohort` whose patients are pseudonyms (``P0001``...).  Input ids and
+file paths stay in memory; :func:`write_run_tables` writes only pseudonymised tables.
+
+The split, when ``clinical.csv`` has no ``cohort`` column, is stratified by label with the profile's
+seed (scikit-learn ``train_test_split``); 609 patients give 487 training and 122 validation patients.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import SimpleITK as sitk
+from sklearn.model_selection import train_test_split
+
+from splkit import dictionary, imaging
+from splkit.progress import progress_bar
+from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
+from splkit.report import atomic_write_text
+from splkit.validation import (
+    IMAGE_FOLDERS,
+    RESERVED_COLUMNS,
+    CohortError,
+    Problem,
+    check_patient,
+    check_split,
+    discover_files,
+    duplicate_ids,
+    match_files,
+    parse_cohort_column,
+    parse_labels,
+    parse_spacing_column,
+    read_clinical_table,
+    summarise_spacing,
+)
+
+__all__ = ["Cohort", "CohortError", "Problem", "load_cohort", "load_cohort_for", "write_run_tables"]
+
+CLINICAL_FILE = "clinical.csv"
+MAX_MISSING_FRACTION = dictionary.MAX_MISSING_FRACTION
+
+
+class FilePaths(Mapping):
+    """Read-only files by pseudonym whose repr hides the paths (they contain input ids)."""
+
+    def __init__(self, paths: Mapping[str, Path]):
+        self._paths = dict(sorted(paths.items()))
+
+    def __getitem__(self, patient: str) -> Path:
+        return self._paths[patient]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+    def __repr__(self) -> str:
+        return f"<{len(self._paths)} files by pseudonym; paths not shown (they contain patient ids)>"
+
+
+@dataclass(frozen=True, eq=False)
+class Cohort:
+    """A validated, pseudonymised cohort.
+
+    Attributes
+    ----------
+    table
+        Index ``patient`` (pseudonyms, sorted); columns ``label`` (0/1, 1 = ``positive_label``),
+        ``cohort`` (train/validation/external), then the clinical variables (raw values, NaN kept;
+        numeric variables as float).
+    variables
+        The data dictionary used (index ``variable``): ``type, unit, allowed, description, source``,
+        ``levels`` (ordered levels), ``included`` (False when excluded by the missing-value rule),
+        ``note``.
+    images, masks, masks_reader2
+        Files by pseudonym (in memory only: the paths contain input ids).
+    spacing
+        Pixel spacing in mm by pseudonym: a float when isotropic, else ``(x, y)``.
+    spacing_source
+        A sentence saying where the spacing came from.
+    missing
+        Missing values per variable, overall and per cohort (see :func:`splkit.dictionary.missing_table`).
+    notes
+        Messages about the data that are not errors (e.g. variables excluded for missing values).
+    """
+
+    table: pd.DataFrame
+    variables: pd.DataFrame
+    images: Mapping[str, Path] = field(repr=False)
+    masks: Mapping[str, Path] = field(repr=False)
+    masks_reader2: Mapping[str, Path] = field(repr=False)
+    spacing: Mapping[str, float | tuple[float, float]] = field(repr=False)
+    spacing_source: str
+    missing: pd.DataFrame
+    positive_label: str
+    notes: tuple[str, ...] = ()
+    _key: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return f"<Cohort: {len(self.table)} patients, {len(self.clinical_columns)} clinical variables>"
+
+    @property
+    def clinical_columns(self) -> list[str]:
+        """Clinical variables available to the models (those not excluded for missing values)."""
+        return [v for v in self.variables.index if self.variables.at[v, "included"]]
+
+    @property
+    def train(self) -> pd.DataFrame:
+        return self.table[self.table["cohort"] == "train"]
+
+    @property
+    def validation(self) -> pd.DataFrame:
+        return self.table[self.table["cohort"] == "validation"]
+
+    @property
+    def external(self) -> pd.DataFrame:
+        return self.table[self.table["cohort"] == "external"]
+
+    def pseudonym_key(self) -> dict[str, str]:
+        """The input id -> pseudonym mapping, for the data owner; splkit never writes it anywhere."""
+        return dict(self._key)
+
+    def encoded_clinical(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Numeric design columns of the clinical variables (see :func:`splkit.dictionary.encode`)."""
+        return dictionary.encode(
+            self.table, self.variables, self.clinical_columns if columns is None else columns
+        )
+
+    def read_image(self, patient: str) -> sitk.Image:
+        """The patient's image: 2-D float32 SimpleITK image with the cohort's spacing (mm)."""
+        return imaging.read_image(self.images[patient], spacing_mm=self.spacing[patient])
+
+    def read_mask(self, patient: str, reader: int = 1) -> sitk.Image:
+        """The patient's lesion mask (uint8 {0, 1}) by reader 1 (``masks/``) or 2 (``masks_reader2/``)."""
+        if reader not in (1, 2):
+            raise ValueError(f"reader must be 1 or 2, got {reader!r}")
+        files = self.masks if reader == 1 else self.masks_reader2
+        if patient not in files:
+            raise KeyError(f"patient {patient} has no reader-{reader} mask")
+        return imaging.read_mask(files[patient], spacing_mm=self.spacing[patient])
+
+    def headline(self) -> dict:
+        """Headline numbers for ``results.json`` (``cohort.*``): counts, variables, spacing source."""
+        cohorts = {}
+        for name in ("train", "validation", "external"):
+            part = self.table[self.table["cohort"] == name]
+            if len(part):
+                cohorts[name] = {"n": len(part), "n_positive": int(part["label"].sum())}
+        return {
+            "n_patients": len(self.table),
+            "n_positive": int(self.table["label"].sum()),
+            "positive_label": self.positive_label,
+            "cohorts": cohorts,
+            "variables": list(self.variables.index),
+            "variables_excluded": [v for v in self.variables.index if not self.variables.at[v, "included"]],
+            "spacing_source": self.spacing_source,
+            "n_reader2_masks": len(self.masks_reader2),
+        }
+
+    def summary(self) -> str:
+        """A few lines for a person: patients, cohorts and labels, variables, spacing, missing values."""
+        lines = [f"{len(self.table)} patients; positive class (label 1) = {self.positive_label}"]
+        for name in ("train", "validation", "external"):
+            part = self.table[self.table["cohort"] == name]
+            if len(part):
+                n_pos = int(part["label"].sum())
+                lines.append(f"  {name}: {len(part)} ({n_pos} positive, {len(part) - n_pos} negative)")
+        types = ", ".join(f"{v} ({self.variables.at[v, 'type']})" for v in self.variables.index)
+        lines.append(f"{len(self.variables)} clinical variables: {types or 'none'}")
+        values = [np.mean(s) for s in self.spacing.values()]
+        if values:
+            lines.append(f"pixel spacing: {self.spacing_source}; {min(values):.4g} to {max(values):.4g} mm")
+        lines.append(f"reader-2 masks: {len(self.masks_reader2)} patients")
+        gaps = self.missing[self.missing["n_missing"] > 0]
+        if len(gaps):
+            shown = ", ".join(f"{v} {int(row.n_missing)} ({row.percent:g} %)" for v, row in gaps.iterrows())
+            lines.append(f"missing values: {shown}")
+        else:
+            lines.append("missing values: none")
+        lines += list(self.notes)
+        return "\n".join(lines)
+
+
+def _split(table: pd.DataFrame, fraction: float, seed: int) -> pd.Series:
+    """Stratified train/validation split of the table (ordered by input id, so it is salt-independent)."""
+    ordered = table.sort_index()
+    train, validation = train_test_split(
+        ordered.index.to_numpy(), test_size=fraction, stratify=ordered["label"].to_numpy(), random_state=seed
+    )
+    return pd.Series("train", index=table.index, dtype=object).mask(
+        table.index.isin(validation), "validation"
+    )
+
+
+def load_cohort(
+    path: str | Path,
+    positive_label: str = "malignant",
+    default_spacing_mm: float | None = None,
+    validation_fraction: float = 0.2,
+    seed: int = 609,
+    salt: str | None = None,
+    progress: bool | None = None,
+    full: bool = False,
+) -> Cohort:
+    """Read, validate, pseudonymise and split the cohort folder ``path``.
+
+    Parameters
+    ----------
+    path
+        Cohort folder in the layout of ``data/README.md``.
+    positive_label
+        ``"malignant"`` or ``"benign"``: the class coded 1 when labels are text (0/1 labels: 1 is positive).
+    default_spacing_mm
+        Pixel spacing for patients with neither a ``spacing_mm`` value nor a calibrated header.
+    validation_fraction, seed
+        The stratified split used when ``clinical.csv`` has no ``cohort`` column.
+    salt
+        Pseudonymisation salt; default: the ``.splkit_salt`` file of the folder (created once).
+    progress
+        Show a progress bar while reading images (``None``: only on a terminal).
+    full
+        Decode every image's pixels too (masks are always decoded); by default images are checked from
+        their header and, for PNG/JPEG, their end marker.
+
+    Raises
+    ------
+    CohortError
+        Listing every problem found, each naming the patient (input id) and the file.
+    """
+    root = Path(path).expanduser().resolve()
+    if not root.is_dir():
+        raise CohortError([Problem(None, str(root), "cohort folder does not exist")])
+    raw, problems = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
+    for folder, required, _ in IMAGE_FOLDERS:
+        if required and not (root / folder).is_dir():
+            problems.append(Problem(None, f"{folder}/", "folder is missing"))
+    if raw is None:
+        raise CohortError(problems)
+
+    ids = raw["patient_id"]
+    for row in np.flatnonzero(ids.isna().to_numpy()):
+        problems.append(Problem(None, CLINICAL_FILE, f"row {row + 2}: patient_id is empty"))
+    problems += duplicate_ids(ids.dropna())
+    if ids.notna().sum() == 0:
+        problems.append(Problem(None, CLINICAL_FILE, "has no patients"))
+    listed = list(dict.fromkeys(ids.dropna()))  # every id in the table, for matching files
+    first = raw[ids.notna() & ~ids.duplicated()].set_index("patient_id")
+    column_spacing, found = parse_spacing_column(first["spacing_mm"]) if "spacing_mm" in first else ({}, [])
+    problems += found
+    raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
+
+    labels, found = parse_labels(raw["label"], positive_label)
+    problems += found
+    clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
+    entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
+    problems += found
+    values, variables, found = dictionary.build_variables(clinical_raw, entries)
+    problems += found
+
+    # files: one image and one mask per row, no orphans
+    patients = list(raw.index)
+    matched = {}
+    for folder, required, kind in IMAGE_FOLDERS:
+        found_files, found = discover_files(root / folder, kind)
+        problems += found
+        matched[folder], found = match_files(listed, found_files, folder, kind, required)
+        problems += found
+
+    spacing, sources = {}, {}
+    bar = progress_bar(
+        listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
+    )
+    for patient in bar:
+        if patient not in matched["images"]:
+            continue
+        value, source, found = check_patient(
+            patient,
+            root,
+            matched["images"][patient],
+            matched["masks"].get(patient),
+            matched["masks_reader2"].get(patient),
+            column_spacing.get(patient),
+            default_spacing_mm,
+            full=full,
+        )
+        problems += found
+        if value is not None:
+            spacing[patient] = value[0] if np.isclose(value[0], value[1], rtol=1e-6) else value
+            sources[patient] = source
+
+    # split
+    if "cohort" in raw:
+        cohorts, found = parse_cohort_column(raw["cohort"])
+        problems += found
+        if not found and labels.notna().all():
+            problems += check_split(cohorts, labels, positive_label)
+    else:
+        cohorts = pd.Series("train", index=raw.index, dtype=object)
+        if labels.notna().all() and len(labels):
+            counts = labels.value_counts()
+            n_validation = int(np.ceil(validation_fraction * len(labels)))
+            if len(counts) < 2 or counts.min() < 2 or n_validation < 2 or len(labels) - n_validation < 2:
+                problems.append(
+                    Problem(
+                        None,
+                        CLINICAL_FILE,
+                        f"cannot split {len(labels)} patients ({int(labels.sum())} positive) into training and "
+                        f"validation with both classes in each; add patients or a cohort column",
+                    )
+                )
+            else:
+                cohorts = _split(pd.DataFrame({"label": labels}), validation_fraction, seed)
+
+    if not salt:
+        try:
+            salt = read_or_create_salt(root)
+        except (OSError, ValueError) as error:
+            problems.append(Problem(None, SALT_FILE, f"cannot read or create the salt ({error}); pass salt="))
+    if problems:
+        raise CohortError(problems)
+
+    key = assign_pseudonyms(patients, salt)
+    table = pd.concat([labels.astype(int).rename("label"), cohorts.rename("cohort"), values], axis=1).rename(
+        index=key
+    )
+    table.index.name = "patient"
+    table = table.sort_index()
+    missing = dictionary.missing_table(table[list(variables.index)], table["cohort"])
+    variables["included"], variables["note"], notes = True, "", []
+    for name in variables.index:
+        share = missing.at[name, "percent_train"] / 100 if "percent_train" in missing else 0.0
+        if share > MAX_MISSING_FRACTION:
+            note = f"excluded from the models: {100 * share:.1f} % missing in the training cohort (> {100 * MAX_MISSING_FRACTION:g} %)"
+            variables.at[name, "included"], variables.at[name, "note"] = False, note
+            notes.append(f"{name}: {note}")
+    unit = [p for p, src in sources.items() if src == "file header" and np.allclose(spacing[p], 1.0)]
+    if unit:
+        notes.append(
+            f"{len(unit)} image header(s) give a spacing of exactly 1 mm, what converters write when the "
+            "spacing is unknown: check it, or give spacing_mm in clinical.csv"
+        )
+    return Cohort(
+        table=table,
+        variables=variables,
+        images=FilePaths({key[p]: f for p, f in matched["images"].items()}),
+        masks=FilePaths({key[p]: f for p, f in matched["masks"].items()}),
+        masks_reader2=FilePaths({key[p]: f for p, f in matched["masks_reader2"].items()}),
+        spacing=MappingProxyType({key[p]: s for p, s in sorted(spacing.items(), key=lambda i: key[i[0]])}),
+        spacing_source=summarise_spacing(sources, default_spacing_mm),
+        missing=missing,
+        positive_label=positive_label.strip().lower(),
+        notes=tuple(notes),
+        _key=MappingProxyType(key),
+    )
+
+
+def load_cohort_for(settings) -> Cohort:
+    """:func:`load_cohort` with the settings of a profile (:class:`splkit.config.Settings`)."""
+    data = settings.data
+    return load_cohort(
+        settings.data_path,
+        positive_label=data.get("positive_label", "malignant"),
+        default_spacing_mm=data.get("default_spacing_mm"),
+        validation_fraction=settings.split.validation_fraction,
+        seed=settings.seed,
+        salt=data.get("salt"),
+    )
+
+
+def write_run_tables(cohort: Cohort, run_dir: str | Path) -> None:
+    """Write ``cohort.csv``, ``split.csv`` and ``variables.csv`` (pseudonymised) into ``run_dir``."""
+    run_dir = Path(run_dir)
+    table = cohort.table.reset_index()
+    for column in cohort.variables.index:  # 0/1 codes are written as 0/1, not 0.0/1.0
+        values = table[column]
+        if cohort.variables.at[column, "type"] != "numeric" and pd.api.types.is_float_dtype(values):
+            if (values.dropna() == values.dropna().round()).all():
+                table[column] = values.astype("Int64")
+    columns = ["patient", "cohort", "label", *cohort.variables.index]
+    atomic_write_text(run_dir / "cohort.csv", table[columns].to_csv(index=False))
+    atomic_write_text(run_dir / "split.csv", table[["patient", "cohort"]].to_csv(index=False))
+    variables = cohort.variables.copy()
+    variables["levels"] = variables["levels"].map("; ".join)
+    atomic_write_text(run_dir / "variables.csv", variables.reset_index().to_csv(index=False))
+
+
+def timed_validation(path: str | Path, **kwargs) -> tuple[Cohort, float]:
+    """:func:`load_cohort` and the seconds it took (for benchmarks and the CLI)."""
+    start = time.perf_counter()
+    cohort = load_cohort(path, **kwargs)
+    return cohort, time.perf_counter() - start

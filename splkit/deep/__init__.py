@@ -1,0 +1,77 @@
+"""Deep transfer learning (DTL) features: CNN backbone + weights, ROI crop, cached embeddings, PCA
+compression and the Grad-CAM model.
+
+Public API::
+
+    spec = resolve_backbone(settings.deep, seed=settings.seed)   # which backbone / weights, loudly
+    backbone = build_backbone(spec)
+    emb = embed_patients(backbone, cohort, settings.deep, n_jobs=settings.n_jobs)
+    candidates, pca = compress_embeddings(emb.table, train_patients, settings.deep.n_components)
+    maps = gradcam_maps(settings, cohort, patients)              # notebook 06
+"""
+
+from splkit.deep.backbones import (
+    Backbone,
+    BackboneSpec,
+    WeightsUnavailableError,
+    build_backbone,
+    load_backbone,
+    resnet50_expected_path,
+    resolve_backbone,
+)
+from splkit.deep.compress import DTLCompressor, compress_embeddings, dtl_names, variance_table
+from splkit.deep.embed import Embeddings, embed_patients, measure_throughput
+from splkit.deep.gradcam import (
+    DTLClassifier,
+    fit_gradcam_head,
+    gradcam_crops,
+    gradcam_maps,
+    load_gradcam_model,
+    save_gradcam_model,
+)
+from splkit.deep.outputs import backbone_statement, backbone_table, record_backbone
+from splkit.deep.overlay import mask_contours, overlay_figure
+from splkit.deep.preprocess import CropGeometry, crop_geometry, prepare_crop, to_network_input
+
+__all__ = [
+    "Backbone",
+    "backbone_statement",
+    "backbone_table",
+    "BackboneSpec",
+    "CropGeometry",
+    "DTLClassifier",
+    "DTLCompressor",
+    "Embeddings",
+    "WeightsUnavailableError",
+    "build_backbone",
+    "check_finetune",
+    "compress_embeddings",
+    "crop_geometry",
+    "dtl_names",
+    "embed_patients",
+    "fit_gradcam_head",
+    "gradcam_crops",
+    "gradcam_maps",
+    "load_backbone",
+    "load_gradcam_model",
+    "mask_contours",
+    "measure_throughput",
+    "overlay_figure",
+    "prepare_crop",
+    "record_backbone",
+    "resnet50_expected_path",
+    "resolve_backbone",
+    "save_gradcam_model",
+    "to_network_input",
+    "variance_table",
+]
+
+
+def check_finetune(deep) -> None:
+    """Fine-tuning (``deep.finetune: true``) is not implemented; fail clearly instead of ignoring it."""
+    if deep.get("finetune", False):
+        raise NotImplementedError(
+            "deep.finetune: true (GPU fine-tuning of the last block + a 2048->128 bottleneck head) is not "
+            "implemented in this version of splkit; set deep.finetune: false to use frozen ImageNet features "
+            "compressed by PCA"
+        )

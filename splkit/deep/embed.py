@@ -1,0 +1,259 @@
+"""Pooled CNN embeddings of the lesion crops, in batches, cached per image by content hash.
+
+Each patient's embedding is the global-average-pooled output of the backbone's last convolutional
+block (2048 values for ResNet-50, 1280 for EfficientNet-Lite0) for the crop of
+:mod:`splkit.deep.preprocess`.  Embeddings are cached in ``<project root>/.cache/deep/`` under the
+sha256 of the image bytes, the mask bytes, the backbone and its weights' sha256, the preprocessing
+settings and the torch version; a cache file is written to a temporary name and renamed, so an
+interrupted run never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from splkit.config import PROJECT_ROOT
+from splkit.deep.backbones import Backbone, BackboneSpec
+from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
+from splkit.progress import progress_bar
+
+CACHE_DIR = PROJECT_ROOT / ".cache" / "deep"
+
+
+def _quiet(progress: bool) -> dict[str, Any]:
+    """Keyword arguments for :func:`splkit.progress.progress_bar` (off in batch runs or when asked)."""
+    return {"mininterval": 2.0} if progress else {"disable": True}
+
+
+def as_array(image: Any) -> np.ndarray:
+    """A 2-D numpy array from a SimpleITK image or an array."""
+    if hasattr(image, "GetDimension"):
+        import SimpleITK as sitk
+
+        array = sitk.GetArrayFromImage(image)
+    else:
+        array = np.asarray(image)
+    array = np.squeeze(array)
+    if array.ndim != 2:
+        raise ValueError(f"expected a 2-D image, got shape {array.shape}")
+    return array
+
+
+def cache_key(image_bytes: bytes, mask_bytes: bytes, spec: BackboneSpec, deep: Mapping[str, Any]) -> str:
+    """sha256 of image + mask bytes, backbone + weights, preprocessing settings and torch version."""
+    digest = hashlib.sha256()
+    for part in (
+        image_bytes,
+        mask_bytes,
+        spec.cache_token.encode(),
+        json.dumps(
+            {"pre": preprocess_settings(deep), "mean": spec.mean, "std": spec.std}, sort_keys=True
+        ).encode(),
+        torch.__version__.encode(),
+    ):
+        digest.update(hashlib.sha256(part).digest())
+    return digest.hexdigest()
+
+
+def _cache_path(cache_dir: Path, key: str) -> Path:
+    return Path(cache_dir) / key[:2] / f"{key}.npy"
+
+
+def save_cached(cache_dir: Path, key: str, vector: np.ndarray) -> Path:
+    """Write one embedding atomically (temporary file in the same folder, then ``os.replace``)."""
+    path = _cache_path(cache_dir, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:12]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.save(handle, np.asarray(vector, dtype=np.float32))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_cached(cache_dir: Path, key: str, dim: int) -> np.ndarray | None:
+    """The cached embedding, or None when missing or unreadable (then it is recomputed)."""
+    path = _cache_path(cache_dir, key)
+    if not path.is_file():
+        return None
+    try:
+        vector = np.load(path)
+    except (OSError, ValueError) as error:
+        warnings.warn(f"ignoring unreadable embedding cache file {path} ({error}); recomputing", stacklevel=2)
+        return None
+    if vector.shape != (dim,):
+        warnings.warn(
+            f"ignoring embedding cache file {path} of shape {vector.shape}; recomputing", stacklevel=2
+        )
+        return None
+    return vector
+
+
+@dataclass
+class Embeddings:
+    """Embeddings of a set of patients and how they were obtained."""
+
+    table: pd.DataFrame
+    n_cached: int
+    n_computed: int
+    seconds: float
+    geometries: dict[str, CropGeometry] = field(default_factory=dict)
+
+    @property
+    def images_per_second(self) -> float | None:
+        return self.n_computed / self.seconds if self.n_computed and self.seconds > 0 else None
+
+
+def embedding_columns(dim: int) -> list[str]:
+    return [f"emb_{i:04d}" for i in range(dim)]
+
+
+def load_crop(
+    cohort: Any, patient: str, deep: Mapping[str, Any]
+) -> tuple[np.ndarray, CropGeometry, np.ndarray]:
+    """Read and crop one patient's image around its mask; errors name the patient and files."""
+    try:
+        image = as_array(cohort.read_image(patient))
+        mask = as_array(cohort.read_mask(patient))
+        crop, geometry = prepare_crop(image, mask > 0, float(deep["crop_margin"]), int(deep["image_size"]))
+    except Exception as error:
+        files = f"image {_path_of(cohort, 'images', patient)}, mask {_path_of(cohort, 'masks', patient)}"
+        raise ValueError(f"patient {patient}: cannot prepare the CNN crop ({files}): {error}") from error
+    return crop, geometry, mask
+
+
+def _path_of(cohort: Any, attribute: str, patient: str) -> str:
+    """The file as ``folder/name`` inside the cohort folder (as :mod:`splkit.validation` names files)."""
+    paths = getattr(cohort, attribute, None)
+    try:
+        path = Path(paths[patient])
+    except (TypeError, KeyError):
+        return "?"
+    return f"{path.parent.name}/{path.name}"
+
+
+def _file_bytes(cohort: Any, attribute: str, patient: str) -> bytes:
+    paths = getattr(cohort, attribute, None)
+    if paths is None or patient not in paths:
+        raise KeyError(f"patient {patient}: the cohort has no {attribute[:-1]} file to hash")
+    path = Path(paths[patient])
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"patient {patient}: {attribute[:-1]} file {_path_of(cohort, attribute, patient)} does not exist"
+        )
+    return path.read_bytes()
+
+
+def embed_crops(backbone: Backbone, crops: np.ndarray, batch_size: int, progress: bool = True) -> np.ndarray:
+    """Pooled embeddings of gray crops (N x H x W, 0–1), in batches, under ``torch.inference_mode``."""
+    spec = backbone.spec
+    out = np.empty((len(crops), spec.embedding_dim), dtype=np.float32)
+    backbone.eval()
+    bar = progress_bar(total=len(crops), desc=f"embedding ({spec.name})", unit="img", **_quiet(progress))
+    with torch.inference_mode():
+        for start in range(0, len(crops), batch_size):
+            batch = to_network_input(crops[start : start + batch_size], spec.mean, spec.std)
+            out[start : start + len(batch)] = backbone(batch).numpy()
+            bar.update(len(batch))
+    bar.close()
+    return out
+
+
+def embed_patients(
+    backbone: Backbone,
+    cohort: Any,
+    deep: Mapping[str, Any],
+    patients: Iterable[str] | None = None,
+    n_jobs: int = 1,
+    cache_dir: Path | None = CACHE_DIR,
+    progress: bool = True,
+) -> Embeddings:
+    """Embeddings of ``patients`` (default: all of ``cohort.table``), from the cache where possible.
+
+    Every image and mask to compute is read and cropped before the network runs, so a bad file stops the
+    run early with an error naming the patient and the files.
+
+    Parameters
+    ----------
+    backbone
+        From :func:`splkit.deep.backbones.build_backbone`.
+    cohort
+        A :class:`splkit.cohort.Cohort` (``table``, ``read_image``, ``read_mask``, ``images``, ``masks``).
+    deep
+        The profile's ``deep`` section (``crop_margin``, ``image_size``, ``batch_size``).
+    n_jobs
+        Threads for torch (``torch.set_num_threads``).
+    cache_dir
+        Where embeddings are cached; ``None`` disables the cache.
+    """
+    patients = list(cohort.table.index if patients is None else patients)
+    spec = backbone.spec
+    torch.set_num_threads(max(int(n_jobs), 1))
+    vectors: dict[str, np.ndarray] = {}
+    keys: dict[str, str] = {}
+    todo: list[str] = []
+    for patient in patients:
+        if cache_dir is not None:
+            keys[patient] = cache_key(
+                _file_bytes(cohort, "images", patient), _file_bytes(cohort, "masks", patient), spec, deep
+            )
+            cached = load_cached(cache_dir, keys[patient], spec.embedding_dim)
+            if cached is not None:
+                vectors[patient] = cached
+                continue
+        todo.append(patient)
+    geometries: dict[str, CropGeometry] = {}
+    crops = np.empty((len(todo), int(deep["image_size"]), int(deep["image_size"])), dtype=np.float32)
+    for index, patient in enumerate(
+        progress_bar(todo, desc="reading + cropping", unit="img", **_quiet(progress))
+    ):
+        crops[index], geometries[patient], _ = load_crop(cohort, patient, deep)
+    start = time.perf_counter()
+    computed = np.empty((0, spec.embedding_dim), dtype=np.float32)
+    if todo:
+        computed = embed_crops(backbone, crops, int(deep.get("batch_size", 16)), progress)
+    seconds = time.perf_counter() - start
+    for patient, vector in zip(todo, computed, strict=True):
+        vectors[patient] = vector
+        if cache_dir is not None:
+            save_cached(cache_dir, keys[patient], vector)
+    table = pd.DataFrame(
+        np.stack([vectors[p] for p in patients]) if patients else np.empty((0, spec.embedding_dim)),
+        index=pd.Index(patients, name="patient"),
+        columns=embedding_columns(spec.embedding_dim),
+    )
+    return Embeddings(table, len(patients) - len(todo), len(todo), seconds, geometries)
+
+
+def measure_throughput(
+    backbone: Backbone,
+    n_images: int = 32,
+    batch_size: int = 16,
+    n_jobs: int = 1,
+    size: int = 224,
+    seed: int = 0,
+) -> float:
+    """Images per second of the embedding forward pass on random 0–1 crops (after one warm-up batch)."""
+    torch.set_num_threads(max(int(n_jobs), 1))
+    rng = np.random.default_rng(seed)
+    crops = rng.random((n_images, size, size), dtype=np.float32)
+    embed_crops(backbone, crops[: min(batch_size, n_images)], batch_size, progress=False)
+    start = time.perf_counter()
+    embed_crops(backbone, crops, batch_size, progress=False)
+    return n_images / (time.perf_counter() - start)

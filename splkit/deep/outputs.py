@@ -1,0 +1,94 @@
+"""What notebook 04 writes into the run directory, and how it says which backbone produced it."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import joblib
+import pandas as pd
+
+from splkit.deep.backbones import BackboneSpec
+from splkit.report import record
+
+EMBEDDINGS_FILE = "features/deep_embeddings.parquet"
+CANDIDATES_FILE = "features/dtl_candidates.parquet"
+PCA_FILE = "models/dtl_pca.joblib"
+
+
+def _atomic(path: Path, write) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def write_parquet(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``table`` (index kept) as parquet via a temporary file and rename."""
+    return _atomic(Path(path), lambda tmp: table.to_parquet(tmp, index=True))
+
+
+def dump_joblib(value: Any, path: str | Path) -> Path:
+    """``joblib.dump`` via a temporary file and rename."""
+    return _atomic(Path(path), lambda tmp: joblib.dump(value, tmp))
+
+
+def record_backbone(run_path: str | Path, spec: BackboneSpec) -> None:
+    """Record which backbone and weights produced the DTL features in ``results.json`` (``deep.*``)."""
+    record(run_path, "deep.backbone_requested", spec.requested)
+    record(run_path, "deep.backbone", spec.name)
+    record(run_path, "deep.weights", spec.weights)
+    record(run_path, "deep.weights_file", spec.weights_file)
+    record(run_path, "deep.weights_sha256", spec.weights_sha256)
+    record(run_path, "deep.fallback", spec.fallback)
+    record(run_path, "deep.fallback_reason", spec.fallback_reason)
+    record(run_path, "deep.embedding_dim", spec.embedding_dim)
+
+
+def backbone_table(spec: BackboneSpec) -> pd.DataFrame:
+    """A two-column table for the book: what was asked for and what was used."""
+    rows = {
+        "backbone requested by the profile": spec.requested,
+        "backbone used": spec.name,
+        "weights": "ImageNet" if spec.weights == "imagenet" else f"RANDOM initialisation (seed {spec.seed})",
+        "weights file": spec.weights_file or "—",
+        "weights sha256": spec.weights_sha256 or "—",
+        "fallback": f"yes — {spec.fallback_reason}" if spec.fallback else "no",
+        "embedding dimension": spec.embedding_dim,
+        "input normalisation (mean / std per channel)": f"{tuple(round(m, 4) for m in spec.mean)} / "
+        f"{tuple(round(s, 4) for s in spec.std)}",
+    }
+    return pd.DataFrame(
+        {"value": [str(v) for v in rows.values()]}, index=pd.Index(list(rows), name="setting")
+    )
+
+
+def backbone_statement(spec: BackboneSpec) -> str:
+    """One Markdown paragraph for the notebook and the book: which backbone and weights were used."""
+    if spec.weights == "random":
+        return (
+            f"**The {spec.name} backbone of this run has RANDOMLY INITIALISED weights (seed {spec.seed}), as the "
+            f"profile asks (`deep.weights: random`). Its DTL features are not ImageNet features; this run tests "
+            f"the pipeline and its DTL results say nothing about transfer learning.**"
+        )
+    text = (
+        f"The DTL features of this run come from **{spec.name}** with ImageNet weights "
+        f"`{spec.weights_file}` (sha256 `{spec.weights_sha256}`)."
+    )
+    if spec.fallback:
+        text += (
+            f"\n\n**Fallback: the profile asked for {spec.requested}, whose ImageNet weights are not available on "
+            f"this machine ({spec.fallback_reason}). The features are therefore NOT those of the paper's "
+            f"ResNet-50.** To use ResNet-50, put torchvision's weights file in `$TORCH_HOME/hub/checkpoints/` or "
+            f"set `deep.weights_path`, and rerun."
+        )
+    return text

@@ -1,0 +1,92 @@
+"""Figures of Grad-CAM heatmaps on the full ultrasound frame, with the lesion mask's contour."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """Contours (row, col in continuous pixel coordinates) of a binary mask at level 0.5."""
+    from skimage.measure import find_contours
+
+    padded = np.pad(np.asarray(mask) > 0, 1).astype(float)
+    return [contour - 1 + 0.5 for contour in find_contours(padded, 0.5)]
+
+
+def overlay_figure(
+    panels: Sequence[Mapping[str, Any]],
+    title: str = "Grad-CAM of the DTL classifier (malignant logit)",
+    max_side: int = 192,
+    opacity: float = 0.5,
+):
+    """Plotly figure: gray frames with the Grad-CAM heatmap and the lesion mask contour, side by side.
+
+    ``panels``: mappings with ``image`` (2-D), ``heatmap`` (same shape, 0–1), ``mask`` (same shape),
+    ``spacing`` (column, row spacing in mm) and ``label`` (subplot title).  Frames are shown in mm and
+    subsampled to at most ``max_side`` pixels for the figure (the contour is drawn at full resolution).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from splkit.plots import styled
+
+    fig = make_subplots(
+        rows=1, cols=len(panels), subplot_titles=[p["label"] for p in panels], horizontal_spacing=0.04
+    )
+    for index, panel in enumerate(panels, start=1):
+        image, heatmap = np.asarray(panel["image"], dtype=float), np.asarray(panel["heatmap"], dtype=float)
+        sx, sy = (float(s) for s in panel.get("spacing", (1.0, 1.0)))
+        step = max(1, int(np.ceil(max(image.shape) / max_side)))
+        shown = heatmap[::step, ::step].astype(np.float32)
+        shown[shown < 0.02] = np.nan  # transparent outside the crop and where the map is ~0
+        gray = np.clip(np.round(image[::step, ::step]), 0, 255).astype(np.uint8)  # 8-bit display, small HTML
+        common = dict(dx=sx * step, dy=sy * step, x0=sx * step / 2, y0=sy * step / 2, hoverinfo="skip")
+        fig.add_trace(
+            go.Heatmap(z=gray, colorscale="gray", showscale=False, **common),
+            row=1,
+            col=index,
+        )
+        fig.add_trace(
+            go.Heatmap(
+                z=shown,
+                colorscale="Jet",
+                zmin=0,
+                zmax=1,
+                opacity=opacity,
+                showscale=index == len(panels),
+                colorbar=dict(title="Grad-CAM", len=0.8),
+                **common,
+            ),
+            row=1,
+            col=index,
+        )
+        for k, contour in enumerate(mask_contours(panel["mask"])):
+            fig.add_trace(
+                go.Scatter(
+                    x=contour[:, 1] * sx,
+                    y=contour[:, 0] * sy,
+                    mode="lines",
+                    line=dict(color="#00ff66", width=1.5),
+                    name="lesion mask",
+                    showlegend=index == 1 and k == 0,
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=index,
+            )
+        fig.update_xaxes(
+            title_text="x (mm)",
+            row=1,
+            col=index,
+            constrain="domain",
+            scaleanchor=f"y{'' if index == 1 else index}",
+        )
+        fig.update_yaxes(
+            title_text="depth (mm)" if index == 1 else None, autorange="reversed", row=1, col=index
+        )
+    styled(fig, title, height=380, width=max(420, 300 * len(panels)))
+    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    return fig

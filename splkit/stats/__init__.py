@@ -1,0 +1,60 @@
+"""Statistics for evaluating diagnostic prediction models.
+
+Discrimination (ROC, AUC with DeLong and bootstrap CIs, paired DeLong tests), operating points
+(Youden threshold, threshold metrics with Wilson / bootstrap CIs), calibration (curves, intercept
+and slope, Hosmer–Lemeshow, Brier), decision curve analysis, and reclassification (NRI, IDI).
+Labels are 0/1 with 1 = the positive class; scores are predicted probabilities.
+"""
+
+from splkit.stats.calibration import (
+    HLResult,
+    brier_score,
+    calibration_curve,
+    calibration_intercept_slope,
+    hosmer_lemeshow,
+    smoothed_calibration,
+)
+from splkit.stats.dca import TREAT_ALL, TREAT_NONE, biopsies_avoided, decision_curves, net_benefit
+from splkit.stats.reclassification import idi, nri
+from splkit.stats.roc import (
+    AUCResult,
+    DeLongTest,
+    bootstrap_auc,
+    bootstrap_aucs,
+    delong_auc,
+    delong_matrix,
+    delong_test,
+    roc_points,
+)
+from splkit.stats.summary import evaluate, format_ci, performance_table
+from splkit.stats.thresholds import threshold_metrics, wilson_interval, youden_threshold
+
+__all__ = [
+    "AUCResult",
+    "DeLongTest",
+    "HLResult",
+    "TREAT_ALL",
+    "TREAT_NONE",
+    "biopsies_avoided",
+    "bootstrap_auc",
+    "bootstrap_aucs",
+    "brier_score",
+    "calibration_curve",
+    "calibration_intercept_slope",
+    "decision_curves",
+    "delong_auc",
+    "delong_matrix",
+    "delong_test",
+    "evaluate",
+    "format_ci",
+    "hosmer_lemeshow",
+    "idi",
+    "net_benefit",
+    "nri",
+    "performance_table",
+    "roc_points",
+    "smoothed_calibration",
+    "threshold_metrics",
+    "wilson_interval",
+    "youden_threshold",
+]

@@ -1,0 +1,94 @@
+"""Embeddings: shape, cache hit/miss keyed by content, atomic cache writes, errors naming the patient."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from _deep_synthetic import DEEP, SyntheticCohort
+
+from splkit.deep import embed
+from splkit.deep.backbones import build_backbone, resolve_backbone
+
+
+@pytest.fixture(scope="module")
+def backbone():
+    return build_backbone(resolve_backbone(DEEP))
+
+
+@pytest.fixture
+def cohort(tmp_path):
+    return SyntheticCohort(tmp_path / "cohort", n=6, shape=(64, 80))
+
+
+def test_embeddings_then_cache_hit(backbone, cohort, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    first = embed.embed_patients(backbone, cohort, DEEP, cache_dir=cache, progress=False)
+    assert first.table.shape == (6, 1280) and first.n_computed == 6 and first.n_cached == 0
+    assert first.table.index.name == "patient" and np.isfinite(first.table.to_numpy()).all()
+    assert first.table.std().max() > 0  # not constant across patients
+    assert len(list(cache.rglob("*.npy"))) == 6 and not list(cache.rglob("*.tmp"))
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the network ran although every embedding is cached")
+
+    monkeypatch.setattr(embed, "embed_crops", no_network)
+    second = embed.embed_patients(backbone, cohort, DEEP, cache_dir=cache, progress=False)
+    assert second.n_cached == 6 and second.n_computed == 0
+    np.testing.assert_array_equal(first.table.to_numpy(), second.table.to_numpy())
+
+
+def test_cache_key_changes_with_mask_settings_and_weights(backbone):
+    spec = backbone.spec
+    key = embed.cache_key(b"img", b"mask", spec, DEEP)
+    assert key == embed.cache_key(b"img", b"mask", spec, dict(DEEP))
+    assert key != embed.cache_key(b"img", b"mask2", spec, DEEP)
+    assert key != embed.cache_key(b"img", b"mask", spec, {**DEEP, "crop_margin": 0.2})
+    other = type(spec)(**{**spec.to_dict(), "weights_sha256": "0" * 64})
+    assert key != embed.cache_key(b"img", b"mask", other, DEEP)
+
+
+def test_changed_mask_is_a_cache_miss(backbone, cohort, tmp_path):
+    cache = tmp_path / "cache"
+    embed.embed_patients(backbone, cohort, DEEP, patients=["P0001"], cache_dir=cache, progress=False)
+    from PIL import Image
+
+    mask = cohort.read_mask("P0001").copy()
+    mask[:, :] = 0
+    mask[10:30, 10:40] = 1
+    Image.fromarray(mask).save(cohort.masks["P0001"])
+    again = embed.embed_patients(backbone, cohort, DEEP, patients=["P0001"], cache_dir=cache, progress=False)
+    assert again.n_computed == 1
+
+
+def test_cache_write_is_atomic(tmp_path, monkeypatch):
+    def broken_save(handle, array):
+        handle.write(b"\x93NUMPY half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(embed.np, "save", broken_save)
+    with pytest.raises(KeyboardInterrupt):
+        embed.save_cached(tmp_path, "ab" * 32, np.ones(4))
+    assert not any(p.is_file() for p in tmp_path.rglob("*"))  # neither the .npy nor a temporary file
+
+
+def test_unreadable_cache_file_is_recomputed(tmp_path):
+    key = "cd" * 32
+    path = embed.save_cached(tmp_path, key, np.ones(4))
+    path.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match="unreadable"):
+        assert embed.load_cached(tmp_path, key, 4) is None
+
+
+def test_bad_mask_names_patient_and_file_before_the_network_runs(backbone, cohort, monkeypatch, tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((64, 80), np.uint8)).save(cohort.masks["P0003"])
+    monkeypatch.setattr(embed, "embed_crops", lambda *a, **k: pytest.fail("network ran before validation"))
+    with pytest.raises(ValueError, match=r"P0003.*P0003_mask\.png.*empty"):
+        embed.embed_patients(backbone, cohort, DEEP, cache_dir=tmp_path / "c", progress=False)
+
+
+def test_throughput_is_positive(backbone):
+    assert embed.measure_throughput(backbone, n_images=4, batch_size=4, size=64) > 0
+    assert torch.get_num_threads() >= 1
