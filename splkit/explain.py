@@ -123,27 +123,3 @@ def pick_cases(scores: pd.DataFrame, threshold: float) -> pd.DataFrame:
             {"case": case, "patient": best.patient, "label": int(best.label), "score": float(best.score)}
         )
     return pd.DataFrame(rows, columns=["case", "patient", "label", "score"])
-
-
-def gradcam_grid(images, masks, heatmaps, captions, columns: int = 4, alpha: float = 0.45):
-    """A matplotlib grid of Grad-CAM heatmaps over full ultrasound frames with the mask contour.
-
-    ``images``, ``masks`` and ``heatmaps`` are lists of 2-D arrays of one frame's shape each (heatmaps
-    in [0, 1]); ``captions`` one string per panel (pseudonymous ids only).
-    """
-    import matplotlib.pyplot as plt
-
-    n = len(images)
-    rows = max(1, int(np.ceil(n / columns)))
-    fig, axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.4 * rows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, image, mask, heatmap, caption in zip(
-        axes.ravel(), images, masks, heatmaps, captions, strict=True
-    ):
-        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
-        ax.imshow(np.ma.masked_less(heatmap, 0.05), cmap="jet", alpha=alpha, vmin=0, vmax=1)
-        ax.contour(mask > 0, levels=[0.5], colors="white", linewidths=1.0)
-        ax.set_title(caption, fontsize=9)
-    fig.tight_layout()
-    return fig
