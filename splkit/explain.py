@@ -1,0 +1,125 @@
+"""Explanations of fitted models: SHAP values and the validation cases worth explaining.
+
+SHAP values are computed model-agnostically on the model's malignant probability (Lundberg & Lee,
+*A unified approach to interpreting model predictions*, NeurIPS 2017) with an interventional
+(independent) masker whose background is a seeded sample of training patients.  With few features the
+exact explainer enumerates every coalition; otherwise the permutation explainer (antithetic
+permutations, seeded) is used.  Both satisfy additivity exactly: base value + sum of SHAP values =
+model output for every explained patient.  SHAP explains the *model*, not the disease.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import shap
+
+#: Up to this many features the exact explainer (2^M coalitions per background row) is affordable.
+EXACT_MAX_FEATURES = 10
+
+
+@dataclass(frozen=True)
+class ShapResult:
+    """SHAP values of one model for ``patients`` (pseudonyms), computed by ``method``."""
+
+    explanation: shap.Explanation
+    patients: list[str]
+    method: str
+    background_size: int
+
+    @property
+    def values(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            self.explanation.values, index=self.patients, columns=self.explanation.feature_names
+        )
+
+    def for_patient(self, patient: str) -> shap.Explanation:
+        """The single-patient explanation (for a waterfall plot)."""
+        return self.explanation[self.patients.index(patient)]
+
+    def mean_abs(self) -> pd.Series:
+        """Mean |SHAP| per feature, largest first (the global importance bar)."""
+        return self.values.abs().mean().sort_values(ascending=False).rename("mean_abs_shap")
+
+
+def probability_function(estimator, features: list[str]):
+    """``f(X) -> P(malignant)`` for a fitted classifier whose input is a DataFrame with ``features``."""
+
+    def predict(values: np.ndarray) -> np.ndarray:
+        frame = pd.DataFrame(np.asarray(values, dtype=float), columns=features)
+        return estimator.predict_proba(frame)[:, 1]
+
+    return predict
+
+
+def explain_model(
+    estimator,
+    X_background: pd.DataFrame,
+    X_explain: pd.DataFrame,
+    background_size: int = 50,
+    max_evals: int = 500,
+    random_state: int = 0,
+) -> ShapResult:
+    """SHAP values of ``estimator``'s malignant probability for the rows of ``X_explain``.
+
+    Parameters
+    ----------
+    estimator
+        A fitted classifier with ``predict_proba`` taking a DataFrame with ``X_explain``'s columns.
+    X_background
+        Training-cohort inputs; a seeded sample of ``background_size`` rows is the masker's background.
+    X_explain
+        The patients to explain (index = pseudonyms).
+    max_evals
+        Model evaluations per patient for the permutation explainer (at least 2 × features + 1).
+    random_state
+        Seeds the background sample and the permutations: same seed, same values.
+    """
+    features = list(X_explain.columns)
+    if list(X_background.columns) != features:
+        raise ValueError("background and explained rows must have the same columns in the same order")
+    n_background = min(background_size, len(X_background))
+    background = X_background.sample(n=n_background, random_state=random_state).to_numpy(dtype=float)
+    masker = shap.maskers.Independent(background, max_samples=n_background)
+    model = probability_function(estimator, features)
+    data = X_explain.to_numpy(dtype=float)
+    if len(features) <= EXACT_MAX_FEATURES:
+        explainer = shap.explainers.Exact(model, masker, feature_names=features)
+        explanation = explainer(data, silent=True)
+        method = "exact"
+    else:
+        explainer = shap.explainers.Permutation(model, masker, feature_names=features, seed=random_state)
+        explanation = explainer(data, max_evals=max(max_evals, 2 * len(features) + 1), silent=True)
+        method = "permutation"
+    explanation.feature_names = features
+    return ShapResult(explanation, list(X_explain.index), method, n_background)
+
+
+def pick_cases(scores: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """One true positive, true negative, false positive and false negative, the most confident of each.
+
+    ``scores`` has columns ``patient, label, score`` (one model, one cohort); a patient is called
+    malignant when ``score >= threshold``.  Returns rows ``case`` (TP/TN/FP/FN), ``patient``, ``label``,
+    ``score``; a case with no patient (e.g. no false negatives) is absent.
+    """
+    table = scores.assign(predicted=(scores["score"] >= threshold).astype(int))
+    kinds = {
+        "TP": (table.label == 1) & (table.predicted == 1),
+        "TN": (table.label == 0) & (table.predicted == 0),
+        "FP": (table.label == 0) & (table.predicted == 1),
+        "FN": (table.label == 1) & (table.predicted == 0),
+    }
+    # most confident: highest score when called malignant, lowest when called benign; ties by patient id
+    rows = []
+    for case, mask in kinds.items():
+        candidates = table[mask]
+        if candidates.empty:
+            continue
+        ascending = case in ("TN", "FN")
+        best = candidates.sort_values(["score", "patient"], ascending=[ascending, True]).iloc[0]
+        rows.append(
+            {"case": case, "patient": best.patient, "label": int(best.label), "score": float(best.score)}
+        )
+    return pd.DataFrame(rows, columns=["case", "patient", "label", "score"])

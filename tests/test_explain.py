@@ -1,0 +1,63 @@
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import SVC
+
+from splkit.explain import EXACT_MAX_FEATURES, explain_model, pick_cases
+
+
+def _fitted(n_features, seed=0):
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(80, n_features)), columns=[f"f{i}" for i in range(n_features)])
+    y = (X.iloc[:, 0] + 0.5 * X.iloc[:, 1] + rng.normal(scale=0.8, size=80) > 0).astype(int)
+    model = make_pipeline(StandardScaler(), SVC(probability=True, random_state=0)).fit(X, y)
+    X.index = [f"P{i:04d}" for i in range(1, 81)]
+    return model, X
+
+
+@pytest.mark.parametrize("n_features", [4, EXACT_MAX_FEATURES + 3])
+def test_shap_values_are_additive(n_features):
+    model, X = _fitted(n_features)
+    result = explain_model(model, X.iloc[:60], X.iloc[60:], background_size=20, max_evals=200, random_state=1)
+    assert result.method == ("exact" if n_features <= EXACT_MAX_FEATURES else "permutation")
+    output = model.predict_proba(X.iloc[60:])[:, 1]
+    reconstructed = result.explanation.base_values + result.values.sum(axis=1).to_numpy()
+    np.testing.assert_allclose(reconstructed, output, atol=1e-6)
+    assert list(result.values.index) == list(X.index[60:])
+    assert result.mean_abs().index[0] in ("f0", "f1")  # the features that drive the outcome matter most
+
+
+def test_shap_values_are_deterministic_by_seed():
+    model, X = _fitted(EXACT_MAX_FEATURES + 3)
+    first = explain_model(
+        model, X.iloc[:60], X.iloc[60:70], background_size=15, max_evals=100, random_state=3
+    )
+    second = explain_model(
+        model, X.iloc[:60], X.iloc[60:70], background_size=15, max_evals=100, random_state=3
+    )
+    pd.testing.assert_frame_equal(first.values, second.values)
+
+
+def test_pick_cases_follow_the_threshold():
+    scores = pd.DataFrame(
+        {
+            "patient": ["P1", "P2", "P3", "P4", "P5", "P6"],
+            "label": [1, 1, 0, 0, 0, 1],
+            "score": [0.9, 0.7, 0.1, 0.8, 0.3, 0.2],
+        }
+    )
+    cases = pick_cases(scores, threshold=0.5).set_index("case")
+    assert cases.loc["TP", "patient"] == "P1"  # most confident true positive
+    assert cases.loc["TN", "patient"] == "P3"
+    assert cases.loc["FP", "patient"] == "P4"
+    assert cases.loc["FN", "patient"] == "P6"
+    for case, row in cases.iterrows():
+        called = int(row.score >= 0.5)
+        assert (case[0] == "T") == (called == row.label)
+
+
+def test_pick_cases_omits_empty_categories():
+    scores = pd.DataFrame({"patient": ["P1", "P2"], "label": [1, 0], "score": [0.9, 0.1]})
+    assert set(pick_cases(scores, 0.5).case) == {"TP", "TN"}
