@@ -35,14 +35,17 @@ def prepare_run(settings: Settings) -> Path:
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "settings.yaml", yaml.safe_dump(settings.to_dict(), sort_keys=False))
     data = settings.data
-    if not settings.data_path.exists():
-        if not data.get("simulate", False):
+    if not data.get("simulate", False):
+        if not settings.data_path.exists():
             raise FileNotFoundError(
                 f"cohort folder {settings.data_path} does not exist (profile {settings.name!r}, data.path); "
                 "point data.path at your cohort (see data/README.md) or set data.simulate: true"
             )
-        from splkit.simulate import simulate_cohort
+        return run_dir
+    from splkit.simulate.generate import is_current, simulate_cohort
 
+    if not is_current(settings.data_path, n=data.simulate_n, seed=data.simulate_seed):
+        # absent, generated for another n/seed, or by an older generator: (re)generate it
         print(
             f"simulating {data.simulate_n} patients (seed {data.simulate_seed}) into {settings.data_path}",
             flush=True,

@@ -226,6 +226,18 @@ def test_regenerate_replaces_only_simulated_folders(tmp_path: Path):
         simulate_cohort(n=2, seed=0, out=real, progress=False)
 
 
+def test_is_current_detects_a_stale_folder(tmp_path: Path, monkeypatch):
+    from splkit.simulate import generate
+
+    out = simulate_cohort(n=2, seed=0, out=tmp_path / "sim", n_reader2=0, progress=False)
+    assert generate.is_current(out, n=2, seed=0)
+    assert not generate.is_current(out, n=3, seed=0)
+    assert not generate.is_current(out, n=2, seed=1)
+    assert not generate.is_current(tmp_path / "absent", n=2, seed=0)
+    monkeypatch.setattr(generate, "GENERATOR_VERSION", "older-or-newer")
+    assert not generate.is_current(out, n=2, seed=0)
+
+
 def test_dicom_output(tmp_path: Path):
     import pydicom
 

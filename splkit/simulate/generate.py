@@ -25,7 +25,7 @@ from splkit.progress import progress_bar
 from splkit.pseudonym import SALT_FILE
 from splkit.simulate import anatomy, bmode, clinical, lesion
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # bump whenever the generator's output changes (stale folders regenerate)
 MARKER = "simulation.yaml"  # provenance file; its presence marks a folder as safe to regenerate
 
 #: Reader variability, in display pixels.  Reader 1 clicks densely and hugs the boundary; reader 2
@@ -128,6 +128,20 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         shutil.rmtree(old)
     else:
         os.replace(tmp, out)
+
+
+def is_current(out: str | Path, n: int, seed: int, dicom: bool = False) -> bool:
+    """Whether ``out`` holds the cohort this generator would write for ``(n, seed, dicom)``.
+
+    Compares the provenance file with the request and :data:`GENERATOR_VERSION`, so a changed profile
+    or a newer generator regenerates the folder instead of silently analysing stale data.
+    """
+    marker = Path(out) / MARKER
+    if not marker.is_file():
+        return False
+    recorded = yaml.safe_load(marker.read_text()) or {}
+    wanted = {"version": GENERATOR_VERSION, "n": n, "seed": seed, "dicom": dicom}
+    return all(recorded.get(key) == value for key, value in wanted.items())
 
 
 def simulate_cohort(
