@@ -1,18 +1,15 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-from sklearn.svm import SVC
-
 from splkit.explain import EXACT_MAX_FEATURES, explain_model, pick_cases
+from splkit.models.estimators import TunedPlattSVM
 
 
 def _fitted(n_features, seed=0):
     rng = np.random.default_rng(seed)
     X = pd.DataFrame(rng.normal(size=(80, n_features)), columns=[f"f{i}" for i in range(n_features)])
     y = (X.iloc[:, 0] + 0.5 * X.iloc[:, 1] + rng.normal(scale=0.8, size=80) > 0).astype(int)
-    model = make_pipeline(StandardScaler(), SVC(probability=True, random_state=0)).fit(X, y)
+    model = TunedPlattSVM(random_state=0).fit(X, y)  # the book's SVM (standardises internally)
     X.index = [f"P{i:04d}" for i in range(1, 81)]
     return model, X
 
