@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sklearn
+from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.linear_model import LogisticRegression
@@ -243,8 +244,12 @@ class LassoSelector(_ColumnSelector):
 
     The path follows glmnet: ``n_alphas`` values of ``lambda`` log-spaced from ``lambda_max`` (the
     smallest penalty giving an empty model, ``max_j |x_j' (y - ybar)| / n`` on standardised ``X``) down
-    to ``lambda_max * lambda_min_ratio`` (default 1e-3 when n > p, else 0.01; glmnet uses 1e-4 when
-    n > p, where nearly unpenalised fits of near-separable folds are slow and never chosen by CV).
+    to ``lambda_max * lambda_min_ratio``.  By default (``lambda_min_ratio=None``) the path spans two
+    decades (glmnet's ratio when n < p, at glmnet's density of 25 values per decade for
+    ``n_alphas=50``) and is extended a decade at a time, with the same spacing, while the CV
+    minimum sits at its smallest lambda, down to glmnet's n > p ratio of 1e-4.  Nearly unpenalised
+    fits are what make liblinear slow (a fit with 200 active features costs ~100 times one with
+    20), and CV rarely chooses them; the extension keeps lambda.min from being an artefact of the grid.
     scikit-learn's ``C`` is
     ``1 / (n lambda)``.  The liblinear solver penalises the intercept; ``intercept_scaling = 100``
     makes that penalty negligible.
@@ -261,7 +266,9 @@ class LassoSelector(_ColumnSelector):
     random_state
         Seed of the fold assignment.
     lambda_min_ratio
-        Smallest lambda as a fraction of ``lambda_max`` (``None``: 1e-3 when n > p, else 0.01).
+        Smallest lambda as a fraction of ``lambda_max``; ``None``: 0.01, extended as described above.
+    n_jobs
+        Processes for the CV folds (joblib; ``None``: 1).
 
     Attributes
     ----------
@@ -282,23 +289,34 @@ class LassoSelector(_ColumnSelector):
         random_state: int | None = None,
         lambda_min_ratio: float | None = None,
         max_iter: int = 10000,
+        n_jobs: int | None = None,
     ):
         self.cv = cv
+        self.n_jobs = n_jobs
         self.lambda_min_ratio = lambda_min_ratio
         self.rule = rule
         self.n_alphas = n_alphas
         self.random_state = random_state
         self.max_iter = max_iter
 
-    def _lambda_grid(self, X: np.ndarray, y: np.ndarray) -> np.ndarray:
-        n, p = X.shape
+    def _lambda_grid(self, X: np.ndarray, y: np.ndarray, ratio: float) -> np.ndarray:
+        n = X.shape[0]
         lambda_max = np.max(np.abs(X.T @ (y - y.mean()))) / n
-        ratio = self.lambda_min_ratio or (1e-3 if n > p else 1e-2)
         return np.logspace(np.log10(lambda_max), np.log10(lambda_max * ratio), self.n_alphas)
 
     def _fit_path(self, X: np.ndarray, y: np.ndarray, lambdas: np.ndarray) -> list[LogisticRegression]:
         n = len(y)
         return [_l1_logistic(1.0 / (n * lam), self.max_iter).fit(X, y) for lam in lambdas]
+
+    def _cv_deviance(self, X: np.ndarray, y: np.ndarray, splits: list, lambdas: np.ndarray) -> np.ndarray:
+        """Held-out binomial deviance, folds x lambdas (folds fitted in parallel)."""
+
+        def fold(train: np.ndarray, test: np.ndarray) -> list[float]:
+            models = self._fit_path(X[train], y[train], lambdas)
+            return [_deviance(y[test], m.predict_proba(X[test])[:, 1]) for m in models]
+
+        rows = Parallel(n_jobs=self.n_jobs)(delayed(fold)(train, test) for train, test in splits)
+        return np.asarray(rows, dtype=float).reshape(len(splits), len(lambdas))
 
     def fit(self, X: pd.DataFrame, y: Any) -> LassoSelector:
         if self.rule not in ("min", "1se"):
@@ -306,12 +324,18 @@ class LassoSelector(_ColumnSelector):
         frame = self._start(X)
         values = frame.to_numpy(dtype=float)
         y = _binary(y, len(values))
-        lambdas = self._lambda_grid(values, y)
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-        deviance = np.empty((self.cv, len(lambdas)))
-        for f, (train, test) in enumerate(folds.split(values, y)):
-            fold_models = self._fit_path(values[train], y[train], lambdas)
-            deviance[f] = [_deviance(y[test], m.predict_proba(values[test])[:, 1]) for m in fold_models]
+        splits = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(values, y))
+        extend = self.lambda_min_ratio is None
+        lambdas = self._lambda_grid(values, y, 0.01 if extend else self.lambda_min_ratio)
+        deviance = self._cv_deviance(values, y, splits, lambdas)
+        step = lambdas[1] / lambdas[0] if len(lambdas) > 1 else 0.1
+        per_decade = max(int(round(-1.0 / np.log10(step))), 1)
+        while extend and int(np.argmin(deviance.mean(axis=0))) == len(lambdas) - 1:
+            if lambdas[-1] <= lambdas[0] * 1.0001e-4:
+                break  # glmnet's n > p floor reached
+            more = lambdas[-1] * step ** np.arange(1, per_decade + 1)
+            deviance = np.hstack([deviance, self._cv_deviance(values, y, splits, more)])
+            lambdas = np.concatenate([lambdas, more])
         path = self._fit_path(values, y, lambdas)
         coefs = np.array([m.coef_.ravel() for m in path])
         mean, se = deviance.mean(axis=0), deviance.std(axis=0, ddof=1) / np.sqrt(self.cv)
@@ -349,6 +373,7 @@ def build_selection_pipeline(
     section: str = "selection",
     reader2: pd.DataFrame | None = None,
     random_state: int | None = None,
+    n_jobs: int | None = None,
 ) -> Pipeline:
     """The selection chain from a profile: [ICC filter] -> z-score -> Mann-Whitney U -> Spearman -> LASSO.
 
@@ -364,6 +389,9 @@ def build_selection_pipeline(
         radiomics notebook applies it before writing ``rad_candidates.parquet``).
     random_state
         Seed of the LASSO folds (default: the profile's ``seed``).
+    n_jobs
+        Processes for the LASSO's CV folds (default: the profile's ``n_jobs``; pass 1 inside an
+        already parallel loop).
     """
     options = settings[section]
     steps: list[tuple[str, Any]] = []
@@ -381,6 +409,7 @@ def build_selection_pipeline(
                 rule=options["lasso_rule"],
                 n_alphas=options["lasso_n_alphas"],
                 random_state=settings["seed"] if random_state is None else random_state,
+                n_jobs=int(settings.get("n_jobs", 1)) if n_jobs is None else n_jobs,
             ),
         ),
     ]

@@ -388,3 +388,61 @@ def test_nested_selection_with_the_project_selection_pipeline(tmp_path):
     table = result.predictions
     assert set(table["model"]) == {"Rad", "DTL", "DLR", "CDLR", "Clinical-SVM"}
     assert table["score"].between(0, 1).all()
+
+
+class _CountingScaler(StandardScaler):
+    """StandardScaler that counts its fits (class-level, so clones share the count)."""
+
+    fits = 0
+
+    def fit(self, X, y=None, **kwargs):
+        type(self).fits += 1
+        return super().fit(X, y, **kwargs)
+
+
+def test_stack_freeze_steps_fits_the_selection_once_and_inner_folds_reuse_it():
+    from sklearn.linear_model import LogisticRegression
+
+    from splkit.models.estimators import StackedClassifier
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(90, 5)), columns=[f"f{i}" for i in range(4)] + ["c"])
+    y = (X["f0"] + rng.normal(size=90) > 0).astype(int).to_numpy()
+    base = Pipeline([("select", _CountingScaler()), ("clf", LogisticRegression())])
+    meta = LogisticRegression()
+    cols = ["f0", "f1", "f2", "f3"]
+    _CountingScaler.fits = 0
+    stack = StackedClassifier(base, meta, cols, ["c"], 3, 0, "s", freeze_steps=("select",)).fit(X, y)
+    assert _CountingScaler.fits == 1  # base_ only; the 3 inner folds reuse it
+    inner = stack._inner_base()
+    assert inner.named_steps["select"].estimator is stack.base_.named_steps["select"]
+    _CountingScaler.fits = 0
+    StackedClassifier(base, meta, cols, ["c"], 3, 0, "s").fit(X, y)
+    assert _CountingScaler.fits == 4  # refitted in every inner fold
+    with pytest.raises(ValueError, match="not steps of the base pipeline"):
+        StackedClassifier(base, meta, cols, ["c"], 3, 0, "s", freeze_steps=("nope",)).fit(X, y)
+
+
+def test_selection_cache_returns_the_same_selection_without_refitting(tmp_path):
+    import joblib
+
+    from splkit.models.fit import _selection_step
+
+    rng = np.random.default_rng(4)
+    X = pd.DataFrame(rng.normal(size=(60, 6)), columns=[f"r{i}" for i in range(6)])
+    y = (X["r0"] + rng.normal(size=60) > 0).astype(int).to_numpy()
+    calls = []
+
+    def factory(settings, source):
+        calls.append(source)
+        return Pipeline([("z", _CountingScaler()), ("kbest", SelectKBest(f_classif, k=2))])
+
+    memory = joblib.Memory(tmp_path / "cache", verbose=0)
+    _CountingScaler.fits = 0
+    first = _selection_step(factory, None, {"radiomics": list(X.columns)}, memory).fit(X, y)
+    second = _selection_step(factory, None, {"radiomics": list(X.columns)}, memory).fit(X, y)
+    assert _CountingScaler.fits == 1  # the second fit is a cache hit
+    np.testing.assert_array_equal(first.transform(X), second.transform(X))
+    other_rows = _selection_step(factory, None, {"radiomics": list(X.columns)}, memory)
+    other_rows.fit(X.iloc[:50], y[:50])
+    assert _CountingScaler.fits == 2  # other rows: fitted anew

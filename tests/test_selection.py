@@ -151,3 +151,19 @@ def test_icc_filter_uses_fitted_patients_only():
     step_train = ICCFilter(r2, threshold=0.75).fit(r1.iloc[:10])
     assert step_train.n_patients_ == 10
     assert list(ICCFilter(r2).fit(r1).transform(r1).columns) == ["stable"]
+
+
+def test_lasso_path_extends_while_the_cv_minimum_is_at_its_end():
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.normal(size=(2000, 30)), columns=[f"x{i}" for i in range(30)])
+    y = (X.to_numpy() @ np.full(30, 0.6) + rng.logistic(size=2000) > 0).astype(int)
+    # many samples, dense signal: the CV minimum lies below two decades, so the path is extended
+    extended = LassoSelector(cv=5, n_alphas=20, random_state=0).fit(X, y)
+    assert len(extended.lambdas_) > 20
+    assert extended.lambda_min_ > extended.lambdas_[-1]  # the extension brackets the CV minimum
+    ratios = extended.lambdas_ / extended.lambdas_[0]
+    assert ratios[-1] < 0.01 and ratios[-1] > 0.5e-4
+    steps = np.diff(np.log(extended.lambdas_))
+    np.testing.assert_allclose(steps, steps[0])  # the extension keeps the spacing
+    fixed = LassoSelector(cv=5, n_alphas=20, random_state=0, lambda_min_ratio=0.01).fit(X, y)
+    assert len(fixed.lambdas_) == 20

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
@@ -272,6 +273,12 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         Name of the base score column in the meta model's input.
     stacking
         ``"oof"`` (default) or ``"in_sample"``.
+    freeze_steps
+        Names of steps of a pipeline ``base`` that the inner folds reuse as fitted on all rows given to
+        ``fit`` instead of refitting (e.g. ``("select",)``: the out-of-fold base scores then vary the
+        classifier but not the feature selection).  Used when the stack itself sits inside an outer
+        fold: the outer held-out rows are still never seen, and the expensive selection is fitted once
+        per outer fold.
     """
 
     def __init__(
@@ -284,6 +291,7 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         random_state: int = 0,
         score_name: str = "DLR_score",
         stacking: str = "oof",
+        freeze_steps: Sequence[str] = (),
     ):
         self.base = base
         self.meta = meta
@@ -293,6 +301,7 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.score_name = score_name
         self.stacking = stacking
+        self.freeze_steps = freeze_steps
 
     def meta_frame(self, X: pd.DataFrame, base_score: np.ndarray) -> pd.DataFrame:
         """The meta model's input: the base score column, then ``meta_columns``."""
@@ -315,11 +324,27 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"base_scores has shape {scores.shape}, expected ({len(X)},)")
         else:
             cv = folds(self.cv_folds, self.random_state)
-            scores = cross_val_predict(clone(self.base), X_base, y, cv=cv, method="predict_proba")[:, 1]
+            scores = cross_val_predict(self._inner_base(), X_base, y, cv=cv, method="predict_proba")[:, 1]
         self.train_base_scores_ = scores
         self.meta_ = clone(self.meta).fit(self.meta_frame(X, scores), y)
         self.classes_ = self.meta_.classes_
         return self
+
+    def _inner_base(self) -> BaseEstimator:
+        """The base model of the inner folds: a clone, with ``freeze_steps`` taken fitted from ``base_``."""
+        if not self.freeze_steps:
+            return clone(self.base)
+        if not isinstance(self.base_, Pipeline):
+            raise TypeError("freeze_steps needs a Pipeline as base")
+        unknown = set(self.freeze_steps) - set(self.base_.named_steps)
+        if unknown:
+            raise ValueError(f"freeze_steps {sorted(unknown)} are not steps of the base pipeline")
+        return Pipeline(
+            [
+                (name, FrozenEstimator(step) if name in self.freeze_steps else clone(step))
+                for name, step in self.base_.steps
+            ]
+        )
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "meta_")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -78,7 +79,7 @@ def default_selector(settings: Settings, source: str) -> BaseEstimator:
     """
     from splkit.selection import build_selection_pipeline
 
-    return build_selection_pipeline(settings)
+    return build_selection_pipeline(settings, n_jobs=1)  # the outer fold loop is already parallel
 
 
 @dataclass
@@ -120,10 +121,25 @@ def save_model(run_path: str | Path, model: str, payload: dict[str, Any]) -> Pat
 
 
 def _selection_step(
-    factory: SelectorFactory, settings: Settings, columns: dict[str, list[str]]
+    factory: SelectorFactory,
+    settings: Settings,
+    columns: dict[str, list[str]],
+    memory: joblib.Memory | None = None,
 ) -> ColumnTransformer:
-    """Fresh selection pipelines applied to each feature source's candidate columns."""
-    return ColumnTransformer([(source, factory(settings, source), cols) for source, cols in columns.items()])
+    """Fresh selection pipelines applied to each feature source's candidate columns.
+
+    With ``memory``, a source's selection fitted on the same rows is computed once and reused: the Rad,
+    DLR and CDLR out-of-fold loops share the radiomics selection of each outer fold (same folds, same
+    rows, same settings: same result, so the cache changes timing only).
+    """
+
+    def selector(source: str) -> BaseEstimator:
+        if memory is None:
+            return factory(settings, source)
+        # Pipeline caches every step but the last: the selection, behind a no-op final step
+        return Pipeline([("selection", factory(settings, source)), ("done", "passthrough")], memory=memory)
+
+    return ColumnTransformer([(source, selector(source), cols) for source, cols in columns.items()])
 
 
 def _rows(index: pd.Index, cohort: pd.DataFrame, model: str, scores: np.ndarray) -> pd.DataFrame:
@@ -204,9 +220,12 @@ def fit_models(
         features = [f for s in sources for f in selected[s]]
         return Pipeline([("select", ColumnSelector(features)), ("svm", svm())]), features
 
+    cache_dir = tempfile.mkdtemp(prefix="splkit-selection-")
+    memory = joblib.Memory(cache_dir, verbose=0)
+
     def oof_pipeline(sources: list[str]) -> Pipeline:
         if nested_selection:
-            step = _selection_step(factory, settings, {s: source_columns[s] for s in sources})
+            step = _selection_step(factory, settings, {s: source_columns[s] for s in sources}, memory)
             return Pipeline([("select", step), ("svm", svm())])
         return final_pipeline(sources)[0]
 
@@ -221,47 +240,67 @@ def fit_models(
     train_scores: dict[str, np.ndarray] = {}
     val_scores: dict[str, np.ndarray] = {}
     bar = progress_bar(names, desc="models", unit="model") if progress else names
-    for name in bar:
-        if name in plan:
-            final, feats = final_pipeline(plan[name])
-            final.fit(X_train[feats], y_train)
-            train_scores[name] = oof(oof_pipeline(plan[name]))
-            val_scores[name] = final.predict_proba(X_val[feats])[:, 1]
-            estimators[name], features[name] = final, feats
-        elif name == "CDLR":
-            dlr_final, dlr_feats = final_pipeline(plan["DLR"])
-            dlr_cols = [
-                c for s in plan["DLR"] for c in (source_columns[s] if nested_selection else selected[s])
-            ]
-            stack = StackedClassifier(
-                dlr_final, meta, dlr_feats, clin_cols, cfg["cv_folds"], seed, SCORE_NAME
-            )
-            stack.fit(X_train, y_train, base_scores=train_scores["DLR"])
-            nested_stack = StackedClassifier(
-                oof_pipeline(plan["DLR"]), meta, dlr_cols, clin_cols, cfg["cv_folds"], seed, SCORE_NAME
-            )
-            train_scores[name] = oof(nested_stack)
-            val_scores[name] = stack.predict_proba(X_val)[:, 1]
-            estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
-            estimators["CDLR stack"] = stack
-        elif name == "Clinical-SVM":
-            final = clone(meta).fit(X_train[clin_cols], y_train)
-            train_scores[name] = oof(
-                Pipeline([("select", ColumnSelector(clin_cols)), ("model", clone(meta))])
-            )
-            val_scores[name] = final.predict_proba(X_val[clin_cols])[:, 1]
-            estimators[name], features[name] = final, clin_cols
-        elif name == IN_SAMPLE:
-            dlr_final, dlr_feats = final_pipeline(plan["DLR"])
-            stack = StackedClassifier(
-                dlr_final, meta, dlr_feats, clin_cols, cfg["cv_folds"], seed, SCORE_NAME, stacking="in_sample"
-            ).fit(X_train, y_train)
-            train_scores[name] = stack.predict_proba(X_train)[:, 1]
-            val_scores[name] = stack.predict_proba(X_val)[:, 1]
-            estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
-        params[name] = best_params(estimators[name])
-        rows.append(_rows(X_train.index, cohort, name, train_scores[name]))
-        rows.append(_rows(X_val.index, cohort, name, val_scores[name]))
+    try:
+        for name in bar:
+            if name in plan:
+                final, feats = final_pipeline(plan[name])
+                final.fit(X_train[feats], y_train)
+                train_scores[name] = oof(oof_pipeline(plan[name]))
+                val_scores[name] = final.predict_proba(X_val[feats])[:, 1]
+                estimators[name], features[name] = final, feats
+            elif name == "CDLR":
+                dlr_final, dlr_feats = final_pipeline(plan["DLR"])
+                dlr_cols = [
+                    c for s in plan["DLR"] for c in (source_columns[s] if nested_selection else selected[s])
+                ]
+                stack = StackedClassifier(
+                    dlr_final, meta, dlr_feats, clin_cols, cfg["cv_folds"], seed, SCORE_NAME
+                )
+                stack.fit(X_train, y_train, base_scores=train_scores["DLR"])
+                # inside each outer fold the DLR selection is fitted once on the fold's training part and
+                # frozen for the inner folds that make the DLR scores the CDLR learns from
+                nested_stack = StackedClassifier(
+                    oof_pipeline(plan["DLR"]),
+                    meta,
+                    dlr_cols,
+                    clin_cols,
+                    cfg["cv_folds"],
+                    seed,
+                    SCORE_NAME,
+                    freeze_steps=("select",) if nested_selection else (),
+                )
+                train_scores[name] = oof(nested_stack)
+                val_scores[name] = stack.predict_proba(X_val)[:, 1]
+                estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
+                estimators["CDLR stack"] = stack
+            elif name == "Clinical-SVM":
+                final = clone(meta).fit(X_train[clin_cols], y_train)
+                train_scores[name] = oof(
+                    Pipeline([("select", ColumnSelector(clin_cols)), ("model", clone(meta))])
+                )
+                val_scores[name] = final.predict_proba(X_val[clin_cols])[:, 1]
+                estimators[name], features[name] = final, clin_cols
+            elif name == IN_SAMPLE:
+                dlr_final, dlr_feats = final_pipeline(plan["DLR"])
+                stack = StackedClassifier(
+                    dlr_final,
+                    meta,
+                    dlr_feats,
+                    clin_cols,
+                    cfg["cv_folds"],
+                    seed,
+                    SCORE_NAME,
+                    stacking="in_sample",
+                ).fit(X_train, y_train)
+                train_scores[name] = stack.predict_proba(X_train)[:, 1]
+                val_scores[name] = stack.predict_proba(X_val)[:, 1]
+                estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
+            params[name] = best_params(estimators[name])
+            rows.append(_rows(X_train.index, cohort, name, train_scores[name]))
+            rows.append(_rows(X_val.index, cohort, name, val_scores[name]))
+
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
 
     table = pd.concat(rows, ignore_index=True)
     saved_settings = {"seed": seed, "models": cfg.to_dict(), "selection": settings.get("selection")}
