@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+
 from splkit.explain import EXACT_MAX_FEATURES, explain_model, pick_cases
 from splkit.models.estimators import TunedPlattSVM
 
