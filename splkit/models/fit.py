@@ -12,7 +12,11 @@ What is fitted where (the book's "what is nested" table comes from :data:`NESTIN
   choice of C and gamma only; the held-out fold is never seen).
 * The DLR score fed to the CDLR on the training cohort is the DLR's OOF score; on validation it is the
   score of the DLR fitted on the whole training cohort.  CDLR's own OOF scores nest the whole stack
-  (inner OOF DLR scores inside each outer fold).
+  (inner OOF DLR scores inside each outer fold); inside an outer fold the DLR selection is fitted once
+  on that fold's training part and reused by the inner folds (the same compromise as the grid search
+  above; the held-out fold is never seen).
+* Each outer fold's selection is computed once per feature source and shared by Rad, DLR and CDLR
+  (a joblib cache that lives for one call of :func:`fit_models`).
 * Validation rows are never passed to any ``fit``.
 """
 
@@ -62,7 +66,12 @@ NESTING = pd.DataFrame(
         ("Rad", "yes", "yes (models.nested_selection)", "—"),
         ("DTL", "yes", "yes (models.nested_selection); PCA of notebook 04 is not refitted", "—"),
         ("DLR", "yes", "yes (models.nested_selection)", "—"),
-        ("CDLR", "yes", "yes (models.nested_selection)", "DLR score out-of-fold, inner folds nested"),
+        (
+            "CDLR",
+            "yes",
+            "yes (models.nested_selection), once per outer fold",
+            "DLR score out-of-fold, inner folds nested",
+        ),
         ("Clinical-SVM", "yes", "predictors of notebook 02 are not reselected", "—"),
         (IN_SAMPLE, "no (apparent training scores)", "no", "in-sample DLR score (the common practice)"),
     ],
