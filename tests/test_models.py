@@ -446,3 +446,41 @@ def test_selection_cache_returns_the_same_selection_without_refitting(tmp_path):
     other_rows = _selection_step(factory, None, {"radiomics": list(X.columns)}, memory)
     other_rows.fit(X.iloc[:50], y[:50])
     assert _CountingScaler.fits == 2  # other rows: fitted anew
+
+
+def test_fit_models_cache_hits_on_identical_inputs_and_misses_on_changed_ones(tmp_path, monkeypatch):
+    from splkit.models import fit as fit_module
+
+    run_path = make_fake_run(tmp_path / "run")
+    monkeypatch.setattr(fit_module, "CACHE_DIR", tmp_path / "cache")
+    settings = fake_settings(run_path)
+
+    def fit_cached(**kwargs):
+        return models.fit_models(
+            settings,
+            run_path,
+            selector_factory=kbest_selector,
+            n_jobs=1,
+            progress=False,
+            cache=True,
+            **kwargs,
+        )
+
+    first = fit_cached()
+    assert len(list((tmp_path / "cache").glob("*.joblib"))) == 1
+    real_fit = fit_module._fit_models
+    monkeypatch.setattr(
+        fit_module, "_fit_models", lambda *a, **k: pytest.fail("cache miss on identical inputs")
+    )
+    (run_path / "predictions.csv").unlink()
+    second = fit_cached()
+    pd.testing.assert_frame_equal(first.predictions, second.predictions)
+    assert (run_path / "predictions.csv").exists()  # a cache hit still writes the run's outputs
+    monkeypatch.setattr(fit_module, "_fit_models", real_fit)
+    cohort = pd.read_csv(run_path / "cohort.csv")
+    cohort.loc[cohort["cohort"] == "train", "label"] = cohort.loc[cohort["cohort"] == "train", "label"][
+        ::-1
+    ].to_numpy()
+    cohort.to_csv(run_path / "cohort.csv", index=False)
+    fit_cached()  # other labels: refitted
+    assert len(list((tmp_path / "cache").glob("*.joblib"))) == 2

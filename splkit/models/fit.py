@@ -22,6 +22,7 @@ What is fitted where (the book's "what is nested" table comes from :data:`NESTIN
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -40,7 +41,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from splkit import predictions as predictions_table
-from splkit.config import Settings
+from splkit.config import PROJECT_ROOT, Settings
 from splkit.models.data import (
     clinical_encoder,
     clinical_predictors,
@@ -117,15 +118,7 @@ def model_path(run_path: str | Path, model: str) -> Path:
 def save_model(run_path: str | Path, model: str, payload: dict[str, Any]) -> Path:
     """Write a model's joblib payload atomically."""
     path = model_path(run_path, model)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        joblib.dump(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    _atomic_dump(payload, path)
     return path
 
 
@@ -163,6 +156,10 @@ def _rows(index: pd.Index, cohort: pd.DataFrame, model: str, scores: np.ndarray)
     )
 
 
+#: Whole-step cache of :func:`fit_models` (``cache=True``), keyed by the content of its inputs.
+CACHE_DIR = PROJECT_ROOT / ".cache" / "models"
+
+
 def fit_models(
     settings: Settings,
     run_path: str | Path | None = None,
@@ -170,6 +167,7 @@ def fit_models(
     n_jobs: int | None = None,
     save: bool = True,
     progress: bool = True,
+    cache: bool = False,
 ) -> FittedModels:
     """Fit every SVM model on the training cohort, score both cohorts, save scores and models.
 
@@ -186,9 +184,81 @@ def fit_models(
         Processes for the outer out-of-fold loop (default: the profile's ``n_jobs``).
     save
         Write ``predictions.csv`` rows and ``models/<Model>.joblib``.
+    cache
+        Reuse the result of an earlier call with identical inputs (:func:`inputs_key`: the feature
+        tables, cohort, selections, clinical encoder, settings and the fitting code), stored in
+        ``.cache/models/`` and written atomically.
     """
     run_path = Path(run_path) if run_path is not None else settings.run_path
     factory = selector_factory or default_selector
+    cached = CACHE_DIR / f"{inputs_key(settings, run_path, factory)}.joblib" if cache else None
+    if cached is not None and cached.exists():
+        result = joblib.load(cached)
+    else:
+        result = _fit_models(settings, run_path, factory, n_jobs, progress)
+        if cached is not None:
+            _atomic_dump(result, cached)
+    if save:
+        predictions_table.save(run_path, result.predictions)
+        for name, payload in result.payloads.items():
+            save_model(run_path, name, payload)
+    return result
+
+
+def _source_digest() -> str:
+    """SHA-256 of the code that fits the models (this package and the selection chain)."""
+    from splkit import selection
+
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")) + [Path(selection.__file__)]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_key(settings: Settings, run_path: str | Path, factory: SelectorFactory) -> str:
+    """Content hash of everything :func:`fit_models` reads (never the run directory's path)."""
+    run_path = Path(run_path)
+    cohort = load_cohort(run_path)
+    rad = load_candidates(run_path, "radiomics", cohort.index)
+    dtl = load_candidates(run_path, "deep", cohort.index)
+    clin_cols = clinical_predictors(run_path, cohort)
+    parts = (
+        cohort,
+        rad,
+        dtl,
+        selected_features(run_path, "radiomics", rad),
+        selected_features(run_path, "deep", dtl),
+        clin_cols,
+        clinical_encoder(run_path, clin_cols),
+        int(settings["seed"]),
+        settings["models"].to_dict(),
+        settings["selection"].to_dict(),
+        f"{factory.__module__}.{factory.__qualname__}",
+        _source_digest(),
+    )
+    return joblib.hash(parts, hash_name="sha1")
+
+
+def _atomic_dump(value: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        joblib.dump(value, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fit_models(
+    settings: Settings,
+    run_path: Path,
+    factory: SelectorFactory,
+    n_jobs: int | None,
+    progress: bool,
+) -> FittedModels:
+    """:func:`fit_models` without cache or saving."""
     cfg = settings["models"]
     seed = int(settings["seed"])
     n_jobs = int(n_jobs if n_jobs is not None else settings.get("n_jobs", 1))
@@ -328,10 +398,6 @@ def fit_models(
         payloads=payloads,
         cdlr_train_dlr_score=pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index),
     )
-    if save:
-        predictions_table.save(run_path, table)
-        for name, payload in payloads.items():
-            save_model(run_path, name, payload)
     return result
 
 
