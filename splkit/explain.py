@@ -15,9 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import shap
+from joblib import Memory, Parallel, delayed
+
+from splkit.config import PROJECT_ROOT
 
 #: Up to this many features the exact explainer (2^M coalitions per background row) is affordable.
 EXACT_MAX_FEATURES = 10
+#: Patients per parallel task (fixed, so that results do not depend on the number of processes).
+BLOCK_SIZE = 8
+#: Where ``explain_model(cache=True)`` keeps computed blocks.
+CACHE_DIR = PROJECT_ROOT / ".cache" / "shap"
 
 
 @dataclass(frozen=True)
@@ -61,6 +68,8 @@ def explain_model(
     background_size: int = 50,
     max_evals: int = 500,
     random_state: int = 0,
+    n_jobs: int = 1,
+    cache: bool = False,
 ) -> ShapResult:
     """SHAP values of ``estimator``'s malignant probability for the rows of ``X_explain``.
 
@@ -76,25 +85,55 @@ def explain_model(
         Model evaluations per patient for the permutation explainer (at least 2 × features + 1).
     random_state
         Seeds the background sample and the permutations: same seed, same values.
+    n_jobs
+        Processes; patients are explained in fixed blocks of :data:`BLOCK_SIZE` rows (block ``b`` seeded
+        ``random_state + b``), so the values do not depend on ``n_jobs``.
+    cache
+        Reuse blocks computed before with the same model, background, rows and settings
+        (``.cache/shap/``, keyed by their content).
     """
     features = list(X_explain.columns)
     if list(X_background.columns) != features:
         raise ValueError("background and explained rows must have the same columns in the same order")
     n_background = min(background_size, len(X_background))
     background = X_background.sample(n=n_background, random_state=random_state).to_numpy(dtype=float)
-    masker = shap.maskers.Independent(background, max_samples=n_background)
-    model = probability_function(estimator, features)
     data = X_explain.to_numpy(dtype=float)
-    if len(features) <= EXACT_MAX_FEATURES:
-        explainer = shap.explainers.Exact(model, masker, feature_names=features)
-        explanation = explainer(data, silent=True)
-        method = "exact"
-    else:
-        explainer = shap.explainers.Permutation(model, masker, feature_names=features, seed=random_state)
-        explanation = explainer(data, max_evals=max(max_evals, 2 * len(features) + 1), silent=True)
-        method = "permutation"
-    explanation.feature_names = features
+    method = "exact" if len(features) <= EXACT_MAX_FEATURES else "permutation"
+    evals = max(max_evals, 2 * len(features) + 1)
+    compute = Memory(CACHE_DIR, verbose=0).cache(_shap_block) if cache else _shap_block
+    blocks = Parallel(n_jobs=n_jobs)(
+        delayed(compute)(
+            estimator, features, background, data[start : start + BLOCK_SIZE], method, evals, random_state + b
+        )
+        for b, start in enumerate(range(0, len(data), BLOCK_SIZE))
+    )
+    explanation = shap.Explanation(
+        values=np.vstack([values for values, _ in blocks]),
+        base_values=np.concatenate([base for _, base in blocks]),
+        data=data,
+        feature_names=features,
+    )
     return ShapResult(explanation, list(X_explain.index), method, n_background)
+
+
+def _shap_block(
+    estimator,
+    features: list[str],
+    background: np.ndarray,
+    rows: np.ndarray,
+    method: str,
+    max_evals: int,
+    seed: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """SHAP values and base values of ``rows`` (one block of :func:`explain_model`)."""
+    masker = shap.maskers.Independent(background, max_samples=len(background))
+    model = probability_function(estimator, features)
+    if method == "exact":
+        explanation = shap.explainers.Exact(model, masker, feature_names=features)(rows, silent=True)
+    else:
+        explainer = shap.explainers.Permutation(model, masker, feature_names=features, seed=seed)
+        explanation = explainer(rows, max_evals=max_evals, silent=True)
+    return np.asarray(explanation.values, dtype=float), np.asarray(explanation.base_values, dtype=float)
 
 
 def pick_cases(scores: pd.DataFrame, threshold: float) -> pd.DataFrame:

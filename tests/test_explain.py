@@ -36,6 +36,23 @@ def test_shap_values_are_deterministic_by_seed():
         model, X.iloc[:60], X.iloc[60:70], background_size=15, max_evals=100, random_state=3
     )
     pd.testing.assert_frame_equal(first.values, second.values)
+    parallel = explain_model(
+        model, X.iloc[:60], X.iloc[60:70], background_size=15, max_evals=100, random_state=3, n_jobs=2
+    )
+    pd.testing.assert_frame_equal(first.values, parallel.values)  # fixed blocks: n_jobs does not matter
+
+
+def test_shap_cache_returns_the_computed_values(tmp_path, monkeypatch):
+    import splkit.explain as explain
+
+    monkeypatch.setattr(explain, "CACHE_DIR", tmp_path / "shap")
+    model, X = _fitted(4)
+    args = dict(background_size=10, random_state=0, cache=True)
+    first = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
+    assert any((tmp_path / "shap").rglob("output.pkl"))
+    monkeypatch.setattr(explain.shap.explainers, "Exact", None)  # a cache hit never builds an explainer
+    second = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
+    pd.testing.assert_frame_equal(first.values, second.values)
 
 
 def test_pick_cases_follow_the_threshold():
