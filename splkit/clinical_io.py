@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from splkit.clinical import NUMERIC_TYPES
+from splkit.report import atomic_dump
 
 
 def dictionary_spec(variables: pd.DataFrame) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -130,16 +129,4 @@ def describe_terms(encoder, units: dict[str, str] | None = None) -> dict[str, st
 
 def save_model(path: str | Path, payload: dict) -> Path:
     """``joblib.dump`` to a temporary file and rename, so a half-written model never exists."""
-    import joblib
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        joblib.dump(payload, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_dump(payload, path)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,35 +9,21 @@ import joblib
 import pandas as pd
 
 from splkit.deep.backbones import BackboneSpec
-from splkit.report import record
+from splkit.report import atomic_write, record
 
 EMBEDDINGS_FILE = "features/deep_embeddings.parquet"
 CANDIDATES_FILE = "features/dtl_candidates.parquet"
 PCA_FILE = "models/dtl_pca.joblib"
 
 
-def _atomic(path: Path, write) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def write_parquet(table: pd.DataFrame, path: str | Path) -> Path:
     """Write ``table`` (index kept) as parquet via a temporary file and rename."""
-    return _atomic(Path(path), lambda tmp: table.to_parquet(tmp, index=True))
+    return atomic_write(Path(path), lambda tmp: table.to_parquet(tmp, index=True))
 
 
 def dump_joblib(value: Any, path: str | Path) -> Path:
     """``joblib.dump`` via a temporary file and rename."""
-    return _atomic(Path(path), lambda tmp: joblib.dump(value, tmp))
+    return atomic_write(Path(path), lambda tmp: joblib.dump(value, tmp))
 
 
 def record_backbone(run_path: str | Path, spec: BackboneSpec) -> None:

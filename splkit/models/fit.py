@@ -23,7 +23,6 @@ What is fitted where (the book's "what is nested" table comes from :data:`NESTIN
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import tempfile
@@ -57,6 +56,7 @@ from splkit.models.estimators import (
     svm_from_settings,
 )
 from splkit.progress import progress_bar
+from splkit.report import atomic_dump
 
 SCORE_NAME = "DLR_score"
 IN_SAMPLE = "CDLR (in-sample stacking)"
@@ -118,7 +118,7 @@ def model_path(run_path: str | Path, model: str) -> Path:
 def save_model(run_path: str | Path, model: str, payload: dict[str, Any]) -> Path:
     """Write a model's joblib payload atomically."""
     path = model_path(run_path, model)
-    _atomic_dump(payload, path)
+    atomic_dump(payload, path)
     return path
 
 
@@ -197,7 +197,7 @@ def fit_models(
     else:
         result = _fit_models(settings, run_path, factory, n_jobs, progress)
         if cached is not None:
-            _atomic_dump(result, cached)
+            atomic_dump(result, cached)
     if save:
         predictions_table.save(run_path, result.predictions)
         for name, payload in result.payloads.items():
@@ -237,18 +237,6 @@ def inputs_key(settings: Settings, run_path: str | Path, factory: SelectorFactor
         _source_digest(),
     )
     return joblib.hash(parts, hash_name="sha1")
-
-
-def _atomic_dump(value: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        joblib.dump(value, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fit_models(
