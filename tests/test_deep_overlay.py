@@ -27,3 +27,20 @@ def test_overlay_figure():
     assert fig.layout.yaxis.title.text == "depth (mm)"
     contours = [trace for trace in fig.data if trace.type == "scatter"]
     assert len(contours) == 2 and np.max(contours[0].x) <= 50 * 0.2 + 0.2
+
+
+def test_overlay_figure_wraps_panels_into_rows():
+    image = np.full((60, 80), 100.0, np.float32)
+    mask = np.zeros((60, 80), np.uint8)
+    mask[20:40, 30:50] = 1
+    panel = {
+        "image": image,
+        "heatmap": np.ones_like(image),
+        "mask": mask,
+        "spacing": (0.2, 0.3),
+        "label": "P",
+    }
+    fig = overlay_figure([panel] * 5, columns=3)
+    assert fig.layout.yaxis4.domain[1] < fig.layout.yaxis1.domain[0]  # the fourth panel starts row 2
+    assert fig.layout.xaxis4.domain == fig.layout.xaxis1.domain  # in the first column
+    assert fig.layout.width <= 800  # fits a book page

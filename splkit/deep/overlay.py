@@ -21,22 +21,31 @@ def overlay_figure(
     title: str = "Grad-CAM of the DTL classifier (malignant logit)",
     max_side: int = 192,
     opacity: float = 0.5,
+    columns: int = 3,
 ):
-    """Plotly figure: gray frames with the Grad-CAM heatmap and the lesion mask contour, side by side.
+    """Plotly figure: gray frames with the Grad-CAM heatmap and the lesion mask contour, in a grid.
 
     ``panels``: mappings with ``image`` (2-D), ``heatmap`` (same shape, 0–1), ``mask`` (same shape),
     ``spacing`` (column, row spacing in mm) and ``label`` (subplot title).  Frames are shown in mm and
     subsampled to at most ``max_side`` pixels for the figure (the contour is drawn at full resolution).
+    ``columns`` panels per row keep the figure within a book page's width.
     """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     from splkit.plots import styled
 
+    ncols = max(1, min(columns, len(panels)))
+    nrows = -(-len(panels) // ncols)
     fig = make_subplots(
-        rows=1, cols=len(panels), subplot_titles=[p["label"] for p in panels], horizontal_spacing=0.04
+        rows=nrows,
+        cols=ncols,
+        subplot_titles=[p["label"] for p in panels],
+        horizontal_spacing=0.05,
+        vertical_spacing=0.12 / nrows,
     )
     for index, panel in enumerate(panels, start=1):
+        row, col = (index - 1) // ncols + 1, (index - 1) % ncols + 1
         image, heatmap = np.asarray(panel["image"], dtype=float), np.asarray(panel["heatmap"], dtype=float)
         sx, sy = (float(s) for s in panel.get("spacing", (1.0, 1.0)))
         step = max(1, int(np.ceil(max(image.shape) / max_side)))
@@ -46,8 +55,8 @@ def overlay_figure(
         common = dict(dx=sx * step, dy=sy * step, x0=sx * step / 2, y0=sy * step / 2, hoverinfo="skip")
         fig.add_trace(
             go.Heatmap(z=gray, colorscale="gray", showscale=False, **common),
-            row=1,
-            col=index,
+            row=row,
+            col=col,
         )
         fig.add_trace(
             go.Heatmap(
@@ -60,8 +69,8 @@ def overlay_figure(
                 colorbar=dict(title="Grad-CAM", len=0.8),
                 **common,
             ),
-            row=1,
-            col=index,
+            row=row,
+            col=col,
         )
         for k, contour in enumerate(mask_contours(panel["mask"])):
             fig.add_trace(
@@ -74,19 +83,19 @@ def overlay_figure(
                     showlegend=index == 1 and k == 0,
                     hoverinfo="skip",
                 ),
-                row=1,
-                col=index,
+                row=row,
+                col=col,
             )
         fig.update_xaxes(
             title_text="x (mm)",
-            row=1,
-            col=index,
+            row=row,
+            col=col,
             constrain="domain",
             scaleanchor=f"y{'' if index == 1 else index}",
         )
         fig.update_yaxes(
-            title_text="depth (mm)" if index == 1 else None, autorange="reversed", row=1, col=index
+            title_text="depth (mm)" if col == 1 else None, autorange="reversed", row=row, col=col
         )
-    styled(fig, title, height=380, width=max(420, 300 * len(panels)))
-    fig.update_layout(legend=dict(orientation="h", y=-0.2))
+    styled(fig, title, height=120 + 260 * nrows, width=max(420, 250 * ncols))
+    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"))
     return fig
