@@ -42,8 +42,9 @@ def overlay_figure(
         cols=ncols,
         subplot_titles=[p["label"] for p in panels],
         horizontal_spacing=0.05,
-        vertical_spacing=0.12 / nrows,
+        vertical_spacing=0.24 / nrows,
     )
+    fig.update_annotations(font_size=11)  # subplot titles (may hold a <br>)
     for index, panel in enumerate(panels, start=1):
         row, col = (index - 1) // ncols + 1, (index - 1) % ncols + 1
         image, heatmap = np.asarray(panel["image"], dtype=float), np.asarray(panel["heatmap"], dtype=float)
@@ -80,14 +81,13 @@ def overlay_figure(
                     mode="lines",
                     line=dict(color="#00ff66", width=1.5),
                     name="lesion mask",
-                    showlegend=index == 1 and k == 0,
                     hoverinfo="skip",
                 ),
                 row=row,
                 col=col,
             )
         fig.update_xaxes(
-            title_text="x (mm)",
+            title_text="x (mm)" if index > len(panels) - ncols else "",  # bottom panel of each column
             row=row,
             col=col,
             constrain="domain",
@@ -97,5 +97,5 @@ def overlay_figure(
             title_text="depth (mm)" if col == 1 else None, autorange="reversed", row=row, col=col
         )
     styled(fig, title, height=120 + 260 * nrows, width=max(420, 250 * ncols))
-    fig.update_layout(legend=dict(orientation="h", x=1, xanchor="right", y=1.0, yanchor="bottom"))
+    fig.update_layout(showlegend=False)  # the green contour is the lesion mask: say so in the caption
     return fig
