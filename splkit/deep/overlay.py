@@ -73,7 +73,7 @@ def overlay_figure(
             row=row,
             col=col,
         )
-        for k, contour in enumerate(mask_contours(panel["mask"])):
+        for contour in mask_contours(panel["mask"]):
             fig.add_trace(
                 go.Scatter(
                     x=contour[:, 1] * sx,
