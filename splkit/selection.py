@@ -252,7 +252,8 @@ class LassoSelector(_ColumnSelector):
     20), and CV rarely chooses them; the extension keeps lambda.min from being an artefact of the grid.
     scikit-learn's ``C`` is
     ``1 / (n lambda)``.  The liblinear solver penalises the intercept; ``intercept_scaling = 100``
-    makes that penalty negligible.
+    makes that penalty negligible: coefficients agree with R glmnet 4.1-6 to 2e-4 on a pinned example
+    (``tests/test_selection.py``).
 
     Parameters
     ----------

@@ -167,3 +167,39 @@ def test_lasso_path_extends_while_the_cv_minimum_is_at_its_end():
     np.testing.assert_allclose(steps, steps[0])  # the extension keeps the spacing
     fixed = LassoSelector(cv=5, n_alphas=20, random_state=0, lambda_min_ratio=0.01).fit(X, y)
     assert len(fixed.lambdas_) == 20
+
+
+# R glmnet 4.1-6 (Debian r-cran-glmnet), computed once on the data of _glmnet_data() written to CSV:
+#   glmnet(X, y, family = "binomial", lambda = lambda_max * c(0.5, 0.2, 0.05), standardize = FALSE,
+#          thresh = 1e-14, maxit = 1e6); coef(fit)
+# with lambda_max = max|X'(y - mean(y))| / n = 0.1803294226.
+GLMNET_LAMBDA_MAX = 0.1803294226
+GLMNET_COEF = np.array(
+    [
+        [0.19860399041, 0.0, 0.35539716958, 0.0, 0.0, 0.0, 0.0, 0.0],
+        [0.67336279518, -0.43649498495, 0.63485214586, 0.0, 0.0, 0.0, 0.06961556052, 0.0],
+        [1.04776523936, -0.78049153577, 0.84009314044, 0.0, 0.0, 0.07636799222, 0.23201644456, 0.0],
+    ]
+)
+GLMNET_INTERCEPT = np.array([-0.02795459472, -0.02847341002, -0.02332409955])
+
+
+def _glmnet_data():
+    rng = np.random.default_rng(2024)
+    X = rng.normal(size=(150, 8))
+    X[:, 1] += 0.5 * X[:, 0]
+    beta = np.array([1.2, -0.8, 0.6, 0, 0, 0.3, 0, 0])
+    y = (X @ beta - 0.3 + rng.logistic(size=150) > 0).astype(int)
+    return (X - X.mean(0)) / X.std(0), y  # standardised with 1/n, as glmnet does
+
+
+def test_lasso_path_matches_glmnet():
+    X, y = _glmnet_data()
+    selector = LassoSelector()
+    assert selector._lambda_grid(X, y, 0.01)[0] == pytest.approx(GLMNET_LAMBDA_MAX, rel=1e-9)
+    path = selector._fit_path(X, y, GLMNET_LAMBDA_MAX * np.array([0.5, 0.2, 0.05]))
+    coef = np.array([m.coef_.ravel() for m in path])
+    np.testing.assert_array_equal(coef != 0, GLMNET_COEF != 0)  # the same features at every lambda
+    np.testing.assert_allclose(coef, GLMNET_COEF, atol=2e-4)
+    # liblinear penalises the intercept (scaled by intercept_scaling = 100): a small difference remains
+    np.testing.assert_allclose([m.intercept_[0] for m in path], GLMNET_INTERCEPT, atol=6e-3)
