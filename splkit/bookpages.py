@@ -294,6 +294,11 @@ def pipeline_markdown(results: Mapping[str, Any]) -> str:
             + (f" ({reason})" if reason else "")
             + "; see [chapter 4](notebooks/04_deep_features.ipynb)."
         )
+    if deep.get("finetune") is True:
+        lines.append(
+            "  **Fine-tuned** (`deep.finetune: true`): the last block and a bottleneck head were trained on the "
+            "training cohort, so the DTL-based models' training-cohort numbers are optimistic."
+        )
     lines.append(f"- **Radiomics:** pyradiomics preset `{fmt(radiomics.get('preset'))}`.")
     counts = radiomics.get("counts")
     if isinstance(counts, Mapping) and counts:

@@ -57,6 +57,9 @@ def test_cohort_paper_and_pipeline_numbers_appear():
     assert "backbone `efficientnet_lite0` (requested: `resnet50`; fallback used: yes)" in page
     assert f"weights `imagenet` from file `efficientnet_lite0.pth`, sha256 `{'cd' * 32}`" in page
     assert "preset `ultrasound2d`" in page
+    assert "Fine-tuned" not in page
+    results["deep"]["finetune"] = True
+    assert "**Fine-tuned** (`deep.finetune: true`)" in bookpages.intro_markdown(results, simulated=True)
     assert (
         "extracted: 1234; after icc: 812; after mannwhitney: 301; after spearman: 57; after lasso: 9" in page
     )

@@ -7,6 +7,7 @@ Public API::
     backbone = build_backbone(spec)
     emb = embed_patients(backbone, cohort, settings.deep, n_jobs=settings.n_jobs)
     candidates, pca = compress_embeddings(emb.table, train_patients, settings.deep.n_components)
+    # or, with deep.finetune: net, history = fine_tune(backbone, train_crops, y); finetuned_features(...)
     maps = gradcam_maps(settings, cohort, patients)              # notebook 06
 """
 
@@ -21,6 +22,13 @@ from splkit.deep.backbones import (
 )
 from splkit.deep.compress import DTLCompressor, compress_embeddings, dtl_names, variance_table
 from splkit.deep.embed import Embeddings, embed_patients, measure_throughput
+from splkit.deep.finetune import (
+    FineTunedDTL,
+    fine_tune,
+    finetuned_features,
+    load_finetuned_model,
+    save_finetuned_model,
+)
 from splkit.deep.gradcam import (
     DTLClassifier,
     fit_gradcam_head,
@@ -49,10 +57,14 @@ __all__ = [
     "crop_geometry",
     "dtl_names",
     "embed_patients",
+    "fine_tune",
+    "finetuned_features",
+    "FineTunedDTL",
     "fit_gradcam_head",
     "gradcam_crops",
     "gradcam_maps",
     "load_backbone",
+    "load_finetuned_model",
     "load_gradcam_model",
     "mask_contours",
     "measure_throughput",
@@ -61,17 +73,26 @@ __all__ = [
     "record_backbone",
     "resnet50_expected_path",
     "resolve_backbone",
+    "save_finetuned_model",
     "save_gradcam_model",
     "to_network_input",
     "variance_table",
 ]
 
 
-def check_finetune(deep) -> None:
-    """Fine-tuning (``deep.finetune: true``) is not implemented; fail clearly instead of ignoring it."""
-    if deep.get("finetune", False):
-        raise NotImplementedError(
-            "deep.finetune: true (GPU fine-tuning of the last block + a 2048->128 bottleneck head) is not "
-            "implemented in this version of splkit; set deep.finetune: false to use frozen ImageNet features "
-            "compressed by PCA"
+def check_finetune(deep) -> bool:
+    """Whether the profile asks for fine-tuning (``deep.finetune``); warns when no GPU is present."""
+    if not deep.get("finetune", False):
+        return False
+    import warnings
+
+    import torch
+
+    if not torch.cuda.is_available():
+        warnings.warn(
+            "deep.finetune: true without a GPU: the last block is trained on the CPU, which is slow for "
+            "ResNet-50 (EfficientNet-Lite0 stays practical)",
+            UserWarning,
+            stacklevel=2,
         )
+    return True

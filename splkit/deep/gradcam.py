@@ -201,14 +201,20 @@ def save_gradcam_model(
     return dump_joblib(payload, Path(run_path) / GRADCAM_MODEL_FILE)
 
 
-def load_gradcam_model(run_path: str | Path) -> tuple[DTLClassifier, dict[str, Any]]:
-    """Rebuild the DTL classifier saved by notebook 04 (checks the weights file's sha256)."""
+def load_gradcam_model(run_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the DTL classifier saved by notebook 04 (checks the weights file's sha256): the PCA
+    surrogate, or with ``deep.finetune`` the fine-tuned network."""
     path = Path(run_path) / GRADCAM_MODEL_FILE
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: run notebook 04 (deep features) into this run directory first"
         )
     payload = joblib.load(path)
+    if payload.get("finetuned"):  # deep.finetune: the fine-tuned network is its own Grad-CAM model
+        from splkit.deep.finetune import load_finetuned_model
+
+        model, _ = load_finetuned_model(Path(run_path) / payload["finetuned"])
+        return model, payload
     backbone = build_backbone(BackboneSpec.from_dict(payload["backbone"]))
     model = DTLClassifier(
         backbone,
