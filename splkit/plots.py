@@ -25,27 +25,18 @@ MODEL_COLORS = {
 }
 CLASS_COLORS = {"benign": "#2b83ba", "malignant": "#d7191c", 0: "#2b83ba", 1: "#d7191c"}
 
+#: Both axes: a visible line, light grid, outside ticks, margins that grow to fit long tick labels.
+AXIS_STYLE = dict(
+    showline=True, linecolor="#444", gridcolor="#e5e5e5", zeroline=False, ticks="outside", automargin=True
+)
+
 TEMPLATE = go.layout.Template(
     layout=go.Layout(
         font=dict(family="Helvetica, Arial, sans-serif", size=13),
         paper_bgcolor="white",
         plot_bgcolor="white",
-        xaxis=dict(
-            showline=True,
-            linecolor="#444",
-            gridcolor="#e5e5e5",
-            zeroline=False,
-            ticks="outside",
-            automargin=True,
-        ),
-        yaxis=dict(
-            showline=True,
-            linecolor="#444",
-            gridcolor="#e5e5e5",
-            zeroline=False,
-            ticks="outside",
-            automargin=True,
-        ),
+        xaxis=AXIS_STYLE,
+        yaxis=AXIS_STYLE,
         legend=dict(bgcolor="rgba(255,255,255,0.8)"),
         margin=dict(l=60, r=20, t=60, b=55),
         colorway=list(MODEL_COLORS.values()),
