@@ -27,7 +27,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -191,11 +191,12 @@ def fit_models(
     """
     run_path = Path(run_path) if run_path is not None else settings.run_path
     factory = selector_factory or default_selector
-    cached = CACHE_DIR / f"{inputs_key(settings, run_path, factory)}.joblib" if cache else None
+    inputs = load_inputs(run_path)
+    cached = CACHE_DIR / f"{inputs_key(settings, inputs, factory)}.joblib" if cache else None
     if cached is not None and cached.exists():
         result = joblib.load(cached)
     else:
-        result = _fit_models(settings, run_path, factory, n_jobs, progress)
+        result = _fit_models(settings, inputs, factory, n_jobs, progress)
         if cached is not None:
             atomic_dump(result, cached)
     if save:
@@ -215,21 +216,41 @@ def _source_digest() -> str:
     return digest.hexdigest()
 
 
-def inputs_key(settings: Settings, run_path: str | Path, factory: SelectorFactory) -> str:
-    """Content hash of everything :func:`fit_models` reads (never the run directory's path)."""
+@dataclass(frozen=True)
+class ModelInputs:
+    """Everything :func:`fit_models` reads from the run directory (notebooks 01–04)."""
+
+    cohort: pd.DataFrame
+    rad: pd.DataFrame
+    dtl: pd.DataFrame
+    rad_selected: list[str]
+    dtl_selected: list[str]
+    clinical_columns: list[str]
+    encoder: Any
+
+
+def load_inputs(run_path: str | Path) -> ModelInputs:
+    """Read the cohort, both candidate tables, the selections and the clinical predictors and encoder."""
     run_path = Path(run_path)
     cohort = load_cohort(run_path)
     rad = load_candidates(run_path, "radiomics", cohort.index)
     dtl = load_candidates(run_path, "deep", cohort.index)
     clin_cols = clinical_predictors(run_path, cohort)
+    return ModelInputs(
+        cohort=cohort,
+        rad=rad,
+        dtl=dtl,
+        rad_selected=selected_features(run_path, "radiomics", rad),
+        dtl_selected=selected_features(run_path, "deep", dtl),
+        clinical_columns=clin_cols,
+        encoder=clinical_encoder(run_path, clin_cols),
+    )
+
+
+def inputs_key(settings: Settings, inputs: ModelInputs, factory: SelectorFactory) -> str:
+    """Content hash of everything :func:`fit_models` uses (never the run directory's path)."""
     parts = (
-        cohort,
-        rad,
-        dtl,
-        selected_features(run_path, "radiomics", rad),
-        selected_features(run_path, "deep", dtl),
-        clin_cols,
-        clinical_encoder(run_path, clin_cols),
+        *(getattr(inputs, f.name) for f in fields(inputs)),
         int(settings["seed"]),
         settings["models"].to_dict(),
         settings["selection"].to_dict(),
@@ -241,7 +262,7 @@ def inputs_key(settings: Settings, run_path: str | Path, factory: SelectorFactor
 
 def _fit_models(
     settings: Settings,
-    run_path: Path,
+    inputs: ModelInputs,
     factory: SelectorFactory,
     n_jobs: int | None,
     progress: bool,
@@ -252,14 +273,9 @@ def _fit_models(
     n_jobs = int(n_jobs if n_jobs is not None else settings.get("n_jobs", 1))
     nested_selection = bool(cfg.get("nested_selection", True))
 
-    cohort = load_cohort(run_path)
-    patients = cohort.index
-    rad = load_candidates(run_path, "radiomics", patients)
-    dtl = load_candidates(run_path, "deep", patients)
-    rad_sel = selected_features(run_path, "radiomics", rad)
-    dtl_sel = selected_features(run_path, "deep", dtl)
-    clin_cols = clinical_predictors(run_path, cohort)
-    encoder = clinical_encoder(run_path, clin_cols)
+    cohort, rad, dtl = inputs.cohort, inputs.rad, inputs.dtl
+    rad_sel, dtl_sel = inputs.rad_selected, inputs.dtl_selected
+    clin_cols, encoder = inputs.clinical_columns, inputs.encoder
     clash = (set(rad.columns) & set(dtl.columns)) | ((set(rad.columns) | set(dtl.columns)) & set(clin_cols))
     if clash or SCORE_NAME in clin_cols:
         raise ValueError(
