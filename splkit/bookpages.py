@@ -16,7 +16,7 @@ A number that the run did not record is shown as "not recorded in this run", nev
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -138,53 +138,55 @@ def headline_table(results: Mapping[str, Any]) -> str:
         "Accuracy",
         "Threshold",
     ]
-    if not _any_model_recorded(results):
-        return NO_MODELS
-    rows = []
-    for model in MODELS:
-        for cohort, label in COHORTS.items():
-            row = lookup(results, f"models.{model}.{cohort}")
-            if not isinstance(row, Mapping):
-                rows.append([f"**{model}**", label, NOT_RECORDED, *["–"] * (len(header) - 3)])
-                continue
-            rows.append(
-                [
-                    f"**{model}**",
-                    label,
-                    fmt_ci(row, "auc", "auc_delong_low", "auc_delong_high"),
-                    fmt_ci(row, "sensitivity"),
-                    fmt_ci(row, "specificity"),
-                    fmt_ci(row, "accuracy"),
-                    fmt((row or {}).get("threshold")),
-                ]
-            )
-    return _table(header, rows)
+    return _per_model_table(
+        results,
+        header,
+        lambda row: [
+            fmt_ci(row, "auc", "auc_delong_low", "auc_delong_high"),
+            fmt_ci(row, "sensitivity"),
+            fmt_ci(row, "specificity"),
+            fmt_ci(row, "accuracy"),
+            fmt(row.get("threshold")),
+        ],
+        bold=True,
+    )
 
 
 def further_table(results: Mapping[str, Any]) -> str:
     """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model."""
     header = ["Model", "Cohort", "AUC (bootstrap CI)", "PPV", "NPV", "F1", "Brier", "Hosmer–Lemeshow p"]
+    return _per_model_table(
+        results,
+        header,
+        lambda row: [
+            fmt_ci(row, "auc", "auc_boot_low", "auc_boot_high"),
+            fmt_ci(row, "ppv"),
+            fmt_ci(row, "npv"),
+            fmt_ci(row, "f1"),
+            fmt(row.get("brier")),
+            fmt_p(row.get("hl_p")),
+        ],
+    )
+
+
+def _per_model_table(
+    results: Mapping[str, Any],
+    header: list[str],
+    cells: Callable[[Mapping[str, Any]], list[str]],
+    bold: bool = False,
+) -> str:
+    """One row per model and cohort: name, cohort, then ``cells(models.<Model>.<cohort>)``."""
     if not _any_model_recorded(results):
         return NO_MODELS
     rows = []
     for model in MODELS:
+        name = f"**{model}**" if bold else model
         for cohort, label in COHORTS.items():
             row = lookup(results, f"models.{model}.{cohort}")
-            if not isinstance(row, Mapping):
-                rows.append([model, label, NOT_RECORDED, *["–"] * (len(header) - 3)])
-                continue
-            rows.append(
-                [
-                    model,
-                    label,
-                    fmt_ci(row, "auc", "auc_boot_low", "auc_boot_high"),
-                    fmt_ci(row, "ppv"),
-                    fmt_ci(row, "npv"),
-                    fmt_ci(row, "f1"),
-                    fmt(row.get("brier")),
-                    fmt_p(row.get("hl_p")),
-                ]
-            )
+            if isinstance(row, Mapping):
+                rows.append([name, label, *cells(row)])
+            else:
+                rows.append([name, label, NOT_RECORDED, *["–"] * (len(header) - 3)])
     return _table(header, rows)
 
 
