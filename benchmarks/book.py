@@ -19,7 +19,7 @@ from pathlib import Path
 
 from splkit.book import build_book
 from splkit.config import PROJECT_ROOT, load_profile
-from splkit.runner import run_notebooks
+from splkit.book.runner import run_notebooks
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 
 def _run(args: argparse.Namespace) -> int:
-    from splkit.runner import run_notebooks
+    from splkit.book.runner import run_notebooks
 
     run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
     return 0

@@ -108,7 +108,7 @@ def synthetic_results(seed: int = 0) -> dict:
 
 FIGURE_CELL = """\
 import plotly.graph_objects as go
-from splkit.plots import show, styled
+from splkit.book.plots import show, styled
 fig = styled(go.Figure(go.Scatter(x=[0, 0.2, 1], y=[0, 0.8, 1], name="CDLR")), "ROC curve",
              "1 - specificity (fraction)", "Sensitivity (fraction)")
 show(fig, {run_dir!r}, "roc_test")
@@ -119,7 +119,7 @@ def make_fake_run(run_dir: Path, results: dict | None = None) -> Path:
     """A run directory with the smoke settings, ``results.json`` and one executed notebook per chapter.
 
     The first chapter is executed for real (nbclient) and shows a plotly figure through
-    :func:`splkit.plots.show`, plus a line of math; the others hold markdown only.
+    :func:`splkit.book.plots.show`, plus a line of math; the others hold markdown only.
     """
     import nbformat
     from nbclient import NotebookClient

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from splkit.runner import NOTEBOOK_DIR, numbered_notebooks
+from splkit.book.runner import NOTEBOOK_DIR, numbered_notebooks
 
 NOTEBOOKS = numbered_notebooks(NOTEBOOK_DIR)
 

@@ -15,14 +15,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from splkit.booksite import check_site, copy_mathjax
+from splkit.book.plots import plotly_js_path
+from splkit.book.site import check_site, copy_mathjax
 from splkit.config import PROJECT_ROOT, load_profile
-from splkit.plots import plotly_js_path
 
 BOOK_SOURCES = PROJECT_ROOT / "book"
 
 
-#: Output mime types the book does not render; figures also carry an HTML version (``splkit.plots.show``).
+#: Output mime types the book does not render; figures also carry an HTML version (``splkit.book.plots.show``).
 JUPYTERLAB_ONLY_MIME_TYPES = ("application/vnd.plotly.v1+json",)
 
 
@@ -62,7 +62,7 @@ def stage_book(run_dir: Path) -> Path:
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
     copy_mathjax(stage)
-    from splkit.bookpages import write_generated_pages
+    from splkit.book.pages import write_generated_pages
 
     write_generated_pages(stage, run_dir)
     return stage

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from splkit.book.format import markdown_table
 from splkit.config import CONFIG_DIR, PROJECT_ROOT, resolve_path
 
 #: Distributions whose versions the methods page lists (PyPI names).
@@ -54,12 +55,6 @@ LIBRARIES = (
 FINGERPRINT_COMMAND = (
     "find . -type f ! -path '*/.*' -printf '%P\\0' | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum"
 )
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 # --------------------------------------------------------------------------------------- settings
@@ -118,7 +113,7 @@ def settings_markdown(run_dir: Path) -> str:
         f"The seed of this run is **{settings.get('seed', 'not recorded in this run')}**: every random step "
         "(split, cross-validation folds, bootstrap, SVM probability calibration) takes its "
         "`random_state` from it.\n\n"
-        + _table(["Setting", "Value in this run", "Meaning (from `config/default.yaml`)"], rows)
+        + markdown_table(["Setting", "Value in this run", "Meaning (from `config/default.yaml`)"], rows)
         + "\n:::{dropdown} The run's `settings.yaml`\n```yaml\n"
         + text
         + ("" if text.endswith("\n") else "\n")
@@ -172,7 +167,7 @@ def software_markdown() -> str:
     rows += [[name, version] for name, version in library_versions().items()]
     return (
         "Versions in the environment that built this book (the notebooks ran in the same environment "
-        "when built with `make book`):\n\n" + _table(["Software", "Version"], rows)
+        "when built with `make book`):\n\n" + markdown_table(["Software", "Version"], rows)
     )
 
 

@@ -6,25 +6,25 @@ book's pages with markdown generated from the run directory:
 * ``intro.md``: ``{{ headline_results }}`` -- cohort, headline table of the five models, the paper's
   numbers beside ours, the backbone / weights and radiomics preset (from ``results.json``);
 * ``methods.md``: ``{{ settings }}``, ``{{ software }}``, ``{{ data_provenance }}``
-  (:mod:`splkit.bookmethods`);
+  (:mod:`splkit.book.methods`);
 * ``data.md``: ``{{ data_source }}``; ``own_data.md``: ``{{ data_contract }}`` (``data/README.md``);
-  ``checklist.md``: ``{{ checklist }}`` (:mod:`splkit.checklist`).
+  ``checklist.md``: ``{{ checklist }}`` (:mod:`splkit.book.checklist`).
 
 A number that the run did not record is shown as "not recorded in this run", never guessed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from splkit.report import load_results, lookup
+from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
+from splkit.book.format import is_missing as _missing
+from splkit.run.report import load_results, lookup
 
-NOT_RECORDED = "not recorded in this run"
 MODELS = ("Clinical", "Rad", "DTL", "DLR", "CDLR")
 COHORTS = {"train": "Training", "validation": "Validation"}
 
@@ -42,50 +42,6 @@ PAPER = {
     "CDLR.validation.specificity": 0.897,
     "CDLR.validation.accuracy": 0.877,
 }
-
-
-def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def fmt(value: Any, digits: int = 3) -> str:
-    """A recorded value for the page: floats with ``digits`` decimals; missing -> "not recorded"."""
-    if _missing(value):
-        return NOT_RECORDED
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def fmt_p(value: Any) -> str:
-    """A p-value: ``<0.001`` or three decimals."""
-    if _missing(value):
-        return NOT_RECORDED
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def fmt_ci(
-    row: Mapping[str, Any] | None, metric: str, low: str | None = None, high: str | None = None
-) -> str:
-    """``"0.826 (0.722–0.930)"`` from ``row[metric]`` and its interval keys (``<metric>_low/_high``)."""
-    row = row or {}
-    estimate = row.get(metric)
-    if _missing(estimate):
-        return NOT_RECORDED
-    lo, hi = row.get(low or f"{metric}_low"), row.get(high or f"{metric}_high")
-    if _missing(lo) or _missing(hi):
-        return fmt(estimate)
-    return f"{fmt(estimate)} ({fmt(lo)}–{fmt(hi)})"
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
 
 
 NO_MODELS = "The models' results are not recorded in this run (chapter 5 records them).\n"
@@ -187,7 +143,7 @@ def _per_model_table(
                 rows.append([name, label, *cells(row)])
             else:
                 rows.append([name, label, NOT_RECORDED, *["–"] * (len(header) - 3)])
-    return _table(header, rows)
+    return markdown_table(header, rows)
 
 
 def delong_markdown(results: Mapping[str, Any]) -> str:
@@ -217,7 +173,7 @@ def delong_markdown(results: Mapping[str, Any]) -> str:
         if holm
         else " (unadjusted for multiple comparisons).\n"
     )
-    return _table(header, rows) + note
+    return markdown_table(header, rows) + note
 
 
 def best_model_sentence(results: Mapping[str, Any]) -> str:
@@ -251,7 +207,7 @@ def paper_comparison(results: Mapping[str, Any], simulated: bool) -> str:
         _, cohort_key, metric = key.split(".")
         ours = lookup(results, f"models.{key}")
         rows.append([f"CDLR {names[metric]}, {COHORTS[cohort_key].lower()}", f"{paper_value:.3f}", fmt(ours)])
-    table = _table(["", "Wei et al. 2026 {cite}`wei2026`", "This run"], rows)
+    table = markdown_table(["", "Wei et al. 2026 {cite}`wei2026`", "This run"], rows)
     if simulated:
         why = (
             "They are not expected to agree. This run used **simulated** patients: images and clinical "
@@ -394,7 +350,8 @@ def _fill(page: Path, replacements: Mapping[str, str]) -> None:
 
 def write_generated_pages(stage: Path, run_dir: Path) -> None:
     """Fill the generated parts of the staged book from the run directory."""
-    from splkit import bookmethods, checklist
+    from splkit.book import checklist
+    from splkit.book import methods as bookmethods
 
     stage, run_dir = Path(stage), Path(run_dir)
     results = load_results(run_dir)

@@ -13,7 +13,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from splkit.report import atomic_write_text
+from splkit.run.report import atomic_write_text
 
 #: Colours per model / class, used by every figure so a model has one colour throughout the book.
 MODEL_COLORS = {

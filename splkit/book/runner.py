@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 
 from splkit.config import PROJECT_ROOT, Settings, load_profile
-from splkit.report import atomic_write_text
+from splkit.run.report import atomic_write_text
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 
@@ -68,7 +68,7 @@ def run_notebooks(
     """
     import papermill
 
-    from splkit.progress import BATCH_ENV
+    from splkit.run.progress import BATCH_ENV
 
     os.environ[BATCH_ENV] = "1"  # inherited by the kernels: no progress bars inside executed notebooks
     settings = load_profile(profile, run_dir=run_dir)

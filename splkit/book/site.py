@@ -3,7 +3,7 @@
 Jupyter Book 1 pulls in ``sphinx-thebe``, which writes the URL of its JavaScript bundle on unpkg.com
 into every page, and Sphinx loads MathJax from a CDN on pages with math.  This module
 
-* is a Sphinx extension (``sphinx: extra_extensions: [splkit.booksite]`` in ``book/_config.yml``) that
+* is a Sphinx extension (``sphinx: extra_extensions: [splkit.book.site]`` in ``book/_config.yml``) that
   removes the thebe scripts and every script or stylesheet with an absolute URL from each page;
 * copies MathJax 3 from the ``django-static-mathjax`` wheel into the staged book (served as
   ``_static/mathjax/``) so math renders without a network (``mathjax_path: mathjax/tex-chtml.js``

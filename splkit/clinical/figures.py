@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from splkit.nomogram import Nomogram
-from splkit.plots import CLASS_COLORS, MODEL_COLORS, styled
+from splkit.book.format import fmt_p, fmt_tick
+from splkit.book.plots import CLASS_COLORS, MODEL_COLORS, styled
+from splkit.clinical.nomogram import Nomogram
 
 COHORT_NAMES = {"train": "Training", "validation": "Validation", "external": "External"}
 
@@ -75,7 +76,7 @@ def forest_plot(table: pd.DataFrame, title: str = "Multivariable logistic regres
             y=label,
             xanchor="left",
             showarrow=False,
-            text=f"{row['or']:.2f} ({row['low']:.2f}–{row['high']:.2f}), p={_p(row['p'])}",
+            text=f"{row['or']:.2f} ({row['low']:.2f}–{row['high']:.2f}), p={fmt_p(row['p'])}",
             font=dict(size=11),
         )
     fig.update_layout(margin=dict(r=260))
@@ -131,7 +132,7 @@ def nomogram_figure(
     points_ticks = np.arange(0, 101, 10)
     ruler("Points", points_ticks, [f"{t:g}" for t in points_ticks], (0, 100))
     for scale in nomogram.scales:
-        text = [_fmt(v) for v in scale.values]
+        text = [fmt_tick(v) for v in scale.values]
         ruler(labels.get(scale.predictor, scale.predictor), scale.points, text, scale.extent, "#1f77b4")
     total_max = nomogram.max_total
     factor = 100.0 / total_max if total_max > 0 else 1.0
@@ -173,13 +174,3 @@ def _round_ticks(high: float, n: int = 8) -> list[float]:
     magnitude = 10 ** np.floor(np.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
     return [float(t) for t in np.arange(0, high + 1e-9, step)]
-
-
-def _fmt(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
-def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"

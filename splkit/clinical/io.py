@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from splkit.book.format import fmt_p
 from splkit.clinical import NUMERIC_TYPES
-from splkit.report import atomic_dump
+from splkit.run.report import atomic_dump
 
 
 def dictionary_spec(variables: pd.DataFrame) -> tuple[dict[str, str], dict[str, list[str]]]:
@@ -65,22 +65,15 @@ def format_or_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
         "" if pd.isna(r["or"]) else f"{r['or']:.{digits}f} ({r['low']:.{digits}f}–{r['high']:.{digits}f})"
         for _, r in table.iterrows()
     ]
-    out["p"] = table["p"].map(format_p)
+    out["p"] = table["p"].map(lambda p: fmt_p(p, missing=""))
     if "p_variable" in table.columns and (table["p_variable"] != table["p"]).any():
-        out["p (variable)"] = table["p_variable"].map(format_p)
+        out["p (variable)"] = table["p_variable"].map(lambda p: fmt_p(p, missing=""))
     if "vif" in table.columns:
         out["VIF"] = table["vif"].map(lambda v: f"{v:.2f}")
     if "note" in table.columns:
         out["Note"] = table["note"].fillna("")
     out.index.name = "Term"
     return out
-
-
-def format_p(p: float) -> str:
-    """``<0.001`` or three decimals; blank when missing."""
-    if p is None or not np.isfinite(p):
-        return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def odds_ratio_record(table: pd.DataFrame) -> dict[str, dict[str, float]]:

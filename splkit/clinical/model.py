@@ -5,7 +5,7 @@ The clinical model is the classic two-step logistic regression of diagnostic rad
 regression) on the training cohort; those with p below ``clinical.univariate_p`` enter one
 multivariable logistic regression, and those with p below ``clinical.multivariable_p`` there become the
 clinical predictors.  The final model is refitted on the predictors alone.  This module holds the
-estimators and the tables; :mod:`splkit.clinical_selection` the selection rule.
+estimators and the tables; :mod:`splkit.clinical.selection` the selection rule.
 
 Everything is fitted on the training cohort only.  Missing values follow the project rule
 (``data/README.md``): inside the fitted pipeline, numeric / ordinal variables are imputed with the

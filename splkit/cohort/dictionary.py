@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from splkit.validation import Problem
+from splkit.cohort.validation import Problem
 
 VARIABLE_TYPES = ("numeric", "binary", "categorical", "ordinal")
 #: Cell contents read as missing (after stripping spaces), besides the empty cell.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from splkit.plots import CLASS_COLORS
+from splkit.book.plots import CLASS_COLORS
 
 
 def pick_gallery_patients(

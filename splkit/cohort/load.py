@@ -23,11 +23,9 @@ import pandas as pd
 import SimpleITK as sitk
 from sklearn.model_selection import train_test_split
 
-from splkit import dictionary, imaging
-from splkit.progress import progress_bar
-from splkit.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
-from splkit.report import atomic_write_text
-from splkit.validation import (
+from splkit.cohort import dictionary, imaging
+from splkit.cohort.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
+from splkit.cohort.validation import (
     IMAGE_FOLDERS,
     RESERVED_COLUMNS,
     CohortError,
@@ -43,6 +41,8 @@ from splkit.validation import (
     read_clinical_table,
     summarise_spacing,
 )
+from splkit.run.progress import progress_bar
+from splkit.run.report import atomic_write_text
 
 __all__ = ["Cohort", "CohortError", "Problem", "load_cohort", "load_cohort_for", "write_run_tables"]
 
@@ -90,7 +90,7 @@ class Cohort:
     spacing_source
         A sentence saying where the spacing came from.
     missing
-        Missing values per variable, overall and per cohort (see :func:`splkit.dictionary.missing_table`).
+        Missing values per variable, overall and per cohort (see :func:`splkit.cohort.dictionary.missing_table`).
     notes
         Messages about the data that are not errors (e.g. variables excluded for missing values).
     """
@@ -132,7 +132,7 @@ class Cohort:
         return dict(self._key)
 
     def encoded_clinical(self, columns: list[str] | None = None) -> pd.DataFrame:
-        """Numeric design columns of the clinical variables (see :func:`splkit.dictionary.encode`)."""
+        """Numeric design columns of the clinical variables (see :func:`splkit.cohort.dictionary.encode`)."""
         return dictionary.encode(
             self.table, self.variables, self.clinical_columns if columns is None else columns
         )

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from splkit.book.format import fmt_p
+
 NORMALITY_ALPHA = 0.05
 COHORT_NAMES = {"train": "Training", "validation": "Validation", "external": "External"}
 
@@ -185,7 +187,7 @@ def table_one(
         combined[label] = ""
         for _, row in tests[tests["comparison"] == comparison].iterrows():
             if row["variable"] in first_row:
-                combined.loc[first_row[row["variable"]], label] = _format_p(row["p"])
+                combined.loc[first_row[row["variable"]], label] = fmt_p(row["p"], missing="–")
     combined["Test"] = ""
     for variable, group in tests.groupby("variable"):
         if variable in first_row:
@@ -209,9 +211,3 @@ def _text(value) -> str:
     if isinstance(value, (float, np.floating)) and float(value).is_integer():
         return str(int(value))
     return str(value)
-
-
-def _format_p(p: float) -> str:
-    if not np.isfinite(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from splkit import imaging
+from splkit.cohort import imaging
 
 #: Sub-folders of a cohort: (folder, required, what it holds).
 IMAGE_FOLDERS = (

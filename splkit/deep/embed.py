@@ -28,13 +28,13 @@ import torch
 from splkit.config import PROJECT_ROOT
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
-from splkit.progress import progress_bar
+from splkit.run.progress import progress_bar
 
 CACHE_DIR = PROJECT_ROOT / ".cache" / "deep"
 
 
 def _quiet(progress: bool) -> dict[str, Any]:
-    """Keyword arguments for :func:`splkit.progress.progress_bar` (off in batch runs or when asked)."""
+    """Keyword arguments for :func:`splkit.run.progress.progress_bar` (off in batch runs or when asked)."""
     return {"mininterval": 2.0} if progress else {"disable": True}
 
 
@@ -139,7 +139,7 @@ def load_crop(
 
 
 def _path_of(cohort: Any, attribute: str, patient: str) -> str:
-    """The file as ``folder/name`` inside the cohort folder (as :mod:`splkit.validation` names files)."""
+    """The file as ``folder/name`` inside the cohort folder (as :mod:`splkit.cohort.validation` names files)."""
     paths = getattr(cohort, attribute, None)
     try:
         path = Path(paths[patient])

@@ -42,8 +42,8 @@ from splkit.deep.embed import _quiet, load_crop
 from splkit.deep.gradcam import GRADCAM_MODEL_FILE, Reference
 from splkit.deep.outputs import dump_joblib
 from splkit.deep.preprocess import to_network_input
-from splkit.progress import progress_bar
-from splkit.report import atomic_write
+from splkit.run.progress import progress_bar
+from splkit.run.report import atomic_write
 
 FINETUNED_MODEL_FILE = "models/dtl_finetuned.pt"
 

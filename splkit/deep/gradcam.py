@@ -36,7 +36,7 @@ from splkit.deep.compress import DTLCompressor
 from splkit.deep.embed import _quiet, load_crop
 from splkit.deep.outputs import dump_joblib
 from splkit.deep.preprocess import to_network_input
-from splkit.progress import progress_bar
+from splkit.run.progress import progress_bar
 
 GRADCAM_MODEL_FILE = "models/dtl_gradcam.joblib"
 

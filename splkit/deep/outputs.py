@@ -9,7 +9,7 @@ import joblib
 import pandas as pd
 
 from splkit.deep.backbones import BackboneSpec
-from splkit.report import atomic_write, record
+from splkit.run.report import atomic_write, record
 
 EMBEDDINGS_FILE = "features/deep_embeddings.parquet"
 CANDIDATES_FILE = "features/dtl_candidates.parquet"

@@ -33,7 +33,7 @@ def overlay_figure(
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from splkit.plots import styled
+    from splkit.book.plots import styled
 
     ncols = max(1, min(columns, len(panels)))
     nrows = -(-len(panels) // ncols)

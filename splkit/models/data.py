@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from splkit.clinical import ClinicalEncoder
-from splkit.clinical_io import dictionary_spec
-from splkit.report import load_results, lookup
+from splkit.clinical.io import dictionary_spec
+from splkit.run.report import load_results, lookup
 
 #: Candidate feature tables and the results.json key of their selected features.
 FEATURE_SOURCES = {

@@ -1,6 +1,6 @@
 """Compare models from the predictions table only: performance tables, DeLong tests, NRI/IDI.
 
-Every function here reads scores from ``predictions.csv`` (via :mod:`splkit.predictions`), never from
+Every function here reads scores from ``predictions.csv`` (via :mod:`splkit.run.predictions`), never from
 a fitted model, so the Clinical logistic regression of notebook 02 and the SVMs of notebook 05 are
 evaluated the same way.  The statistics themselves live in :mod:`splkit.stats`.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from splkit import stats
-from splkit.report import record
+from splkit.run.report import record
 
 #: The paper-compatible in-sample stacking variant (see :mod:`splkit.models.fit`).
 IN_SAMPLE = "CDLR (in-sample stacking)"

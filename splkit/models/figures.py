@@ -2,7 +2,7 @@
 
 Each factory takes the tables of :mod:`splkit.stats` / :mod:`splkit.models.evaluation` (never a
 fitted model) and returns a styled :class:`plotly.graph_objects.Figure`; notebooks show them with
-:func:`splkit.plots.show`.
+:func:`splkit.book.plots.show`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from splkit import stats
-from splkit.plots import MODEL_COLORS, styled
+from splkit.book.format import fmt_p
+from splkit.book.plots import MODEL_COLORS, styled
 
 #: Colours of the models beyond the five of the paper.
 EXTRA_COLORS = {"Clinical-SVM": "#17becf", "CDLR (in-sample stacking)": "#8c564b"}
@@ -212,9 +213,9 @@ def delong_heatmap(pvalues: pd.DataFrame, title: str, adjusted: pd.DataFrame | N
             if i == j or not np.isfinite(raw[i, j]):
                 line.append("")
                 continue
-            cell = _p(raw[i, j])
+            cell = fmt_p(raw[i, j])
             if adjusted is not None:
-                cell += f"<br>(Holm {_p(float(adjusted.iloc[i, j]))})"
+                cell += f"<br>(Holm {fmt_p(float(adjusted.iloc[i, j]))})"
             line.append(cell)
         text.append(line)
     fig = go.Figure(
@@ -238,10 +239,6 @@ def delong_heatmap(pvalues: pd.DataFrame, title: str, adjusted: pd.DataFrame | N
     fig.update_yaxes(autorange="reversed", showgrid=False)
     fig.update_xaxes(showgrid=False)
     return styled(fig, title, "Model", "Model", height=120 + 70 * len(names), width=160 + 110 * len(names))
-
-
-def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def models_in(curves: pd.DataFrame) -> Sequence[str]:

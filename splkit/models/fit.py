@@ -39,7 +39,6 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from splkit import predictions as predictions_table
 from splkit.config import PROJECT_ROOT, Settings
 from splkit.models.data import (
     clinical_encoder,
@@ -55,8 +54,9 @@ from splkit.models.estimators import (
     folds,
     svm_from_settings,
 )
-from splkit.progress import progress_bar
-from splkit.report import atomic_dump
+from splkit.run import predictions as predictions_table
+from splkit.run.progress import progress_bar
+from splkit.run.report import atomic_dump
 
 SCORE_NAME = "DLR_score"
 IN_SAMPLE = "CDLR (in-sample stacking)"

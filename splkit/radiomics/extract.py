@@ -38,10 +38,10 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from splkit.progress import progress_bar
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
 from splkit.radiomics.cache import CacheError, cache_file, file_sha256, read_cache, write_cache  # noqa: F401
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
+from splkit.run.progress import progress_bar
 
 #: Bump when splkit's side of the extraction changes what a cache entry holds.
 EXTRACTOR_VERSION = 2
@@ -262,7 +262,7 @@ def _init_worker() -> None:
 
 def _run_task(task: ImageTask, preset: Preset, path: Path | None) -> tuple[str, dict | None, str | None]:
     """Read, extract and cache one image; errors come back as text (never raised across processes)."""
-    from splkit import imaging
+    from splkit.cohort import imaging
 
     try:
         image = imaging.read_image(task.image, spacing_mm=task.spacing)

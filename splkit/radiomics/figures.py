@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from splkit.plots import MODEL_COLORS, styled
+from splkit.book.plots import MODEL_COLORS, styled
 
 RAD_COLOR = MODEL_COLORS["Rad"]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from splkit.report import atomic_write_text
+from splkit.run.report import atomic_write_text
 
 PREDICTIONS_FILE = "predictions.csv"
 COLUMNS = ["patient", "cohort", "label", "model", "score"]

@@ -21,8 +21,8 @@ import yaml
 from PIL import Image
 from threadpoolctl import threadpool_limits
 
-from splkit.progress import progress_bar
-from splkit.pseudonym import SALT_FILE
+from splkit.cohort.pseudonym import SALT_FILE
+from splkit.run.progress import progress_bar
 from splkit.simulate import anatomy, bmode, clinical, lesion
 
 GENERATOR_VERSION = "2"  # bump whenever the generator's output changes (stale folders regenerate)
@@ -165,7 +165,7 @@ def simulate_cohort(
         of PNG; ``clinical.csv`` then has no ``spacing_mm`` column.
     n_reader2 : how many patients (chosen at random) also get a second reader's mask.
     n_jobs : worker processes (default: up to 2, fewer for small cohorts).
-    progress : show a progress bar (:func:`splkit.progress.progress_bar`: none in batch runs).
+    progress : show a progress bar (:func:`splkit.run.progress.progress_bar`: none in batch runs).
 
     Returns
     -------

@@ -1,6 +1,6 @@
 """The CLEAR checklist page."""
 
-from splkit import checklist
+from splkit.book import checklist
 
 
 def test_checklist_has_the_58_clear_items():

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from splkit import bookmethods
+from splkit.book import methods as bookmethods
 
 
 def test_recorded_data_hash_wins_over_computing(tmp_path):

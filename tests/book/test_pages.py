@@ -10,7 +10,8 @@ import pytest
 import yaml
 from conftest import MODELS, synthetic_results
 
-from splkit import bookmethods, bookpages
+from splkit.book import methods as bookmethods
+from splkit.book import pages as bookpages
 from splkit.book import BOOK_SOURCES
 from splkit.config import load_profile
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from splkit import booksite
+from splkit.book import site as booksite
 
 
 def test_site_checks_find_external_resources_and_broken_links(tmp_path):

@@ -1,11 +1,11 @@
-"""Tests of splkit.clinical_plots: figures have titles, axis titles and the data they claim."""
+"""Tests of splkit.clinical.figures: figures have titles, axis titles and the data they claim."""
 
 import numpy as np
 import pandas as pd
 
 from splkit.clinical import make_clinical_pipeline
-from splkit.clinical_plots import forest_plot, nomogram_figure, outcome_counts_figure
-from splkit.nomogram import Nomogram
+from splkit.clinical.figures import forest_plot, nomogram_figure, outcome_counts_figure
+from splkit.clinical.nomogram import Nomogram
 
 
 def test_forest_plot_uses_log_axis_and_table_values():

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from splkit.clinical import ClinicalEncoder, make_clinical_pipeline, multivariable_table, univariate_table
-from splkit.clinical_selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
+from splkit.clinical.selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
 
-BIRTHWT = Path(__file__).parent / "data" / "birthwt.csv"
+BIRTHWT = Path(__file__).parents[1] / "data" / "birthwt.csv"
 TYPES = {"race": "categorical", "smoke": "binary", "ht": "binary", "ui": "binary", "ptl": "numeric"}
 
 # Reference values from R 4.2.2 (Debian r-base-core) with MASS 7.3-58 on the Hosmer & Lemeshow low
@@ -260,7 +260,7 @@ def test_out_of_fold_scores_ignore_validation_rows():
 
 
 def test_nomogram_points_map_to_the_models_probabilities(birthwt):
-    from splkit.nomogram import Nomogram
+    from splkit.clinical.nomogram import Nomogram
 
     X, y = birthwt
     X = X.copy()
@@ -302,7 +302,7 @@ def test_encoder_follows_declared_levels_and_ordinal_ranks():
 
 
 def test_nomogram_with_ordinal_text_levels_and_categorical():
-    from splkit.nomogram import Nomogram
+    from splkit.clinical.nomogram import Nomogram
 
     rng = np.random.default_rng(5)
     n = 200

@@ -1,4 +1,4 @@
-"""Tests of splkit.gallery with a tiny in-memory cohort."""
+"""Tests of splkit.cohort.gallery with a tiny in-memory cohort."""
 
 import matplotlib
 
@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from splkit.gallery import gallery_figure, pick_gallery_patients
+from splkit.cohort.gallery import gallery_figure, pick_gallery_patients
 
 
 class _Cohort:

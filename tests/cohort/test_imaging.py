@@ -1,4 +1,4 @@
-"""Tests of splkit.imaging: every format read as a true 2-D image with spacing in mm."""
+"""Tests of splkit.cohort.imaging: every format read as a true 2-D image with spacing in mm."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import SimpleITK as sitk
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ExplicitVRLittleEndian, generate_uid
 
-from splkit import imaging
-from splkit.imaging import ImageReadError, read_image, read_info, read_mask
+from splkit.cohort import imaging
+from splkit.cohort.imaging import ImageReadError, read_image, read_info, read_mask
 
 US_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.6.1"
 

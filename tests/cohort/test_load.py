@@ -135,7 +135,7 @@ def test_default_spacing_when_no_column(tmp_path):
 
 
 def test_dicom_and_nrrd_cohort_spacing_from_headers(tmp_path):
-    from test_imaging import write_dicom
+    from cohort.test_imaging import write_dicom
 
     root = make_cohort(tmp_path / "c", n=10, spacing=False)
     for i in range(1, 6):  # DICOM images calibrated by their ultrasound regions, 0.1 mm
@@ -434,7 +434,7 @@ def test_missing_values_table_and_exclusion_rule(tmp_path):
 
 
 def test_split_609_is_487_122_and_stratified(tmp_path):
-    from splkit.cohort import _split
+    from splkit.cohort.load import _split
 
     labels = pd.Series([1] * 365 + [0] * 244, index=[f"ID{i:03d}" for i in range(609)], name="label")
     cohorts = _split(labels.to_frame(), 0.2, 609)

@@ -1,10 +1,10 @@
-"""Tests of splkit.table1: the test chosen per variable, and the table's layout."""
+"""Tests of splkit.cohort.table1: the test chosen per variable, and the table's layout."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from splkit.table1 import comparability, compare_groups, table_one
+from splkit.cohort.table1 import comparability, compare_groups, table_one
 
 
 def test_normal_numeric_gets_welch_t_and_skewed_gets_mann_whitney():

@@ -64,7 +64,7 @@ def test_missing_resnet50_without_fallback_says_where_to_put_the_file(offline):
 
 def test_fallback_only_when_allowed_is_loud_and_recorded(offline, tmp_path):
     from splkit.deep import record_backbone
-    from splkit.report import load_results
+    from splkit.run.report import load_results
 
     with pytest.warns(UserWarning, match="FALLBACK"):
         spec = resolve_backbone(_resnet_settings(allow_fallback=True))

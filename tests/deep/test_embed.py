@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from _deep_synthetic import DEEP, SyntheticCohort
+from deep._synthetic import DEEP, SyntheticCohort
 
 from splkit.deep import embed
 from splkit.deep.backbones import build_backbone, resolve_backbone

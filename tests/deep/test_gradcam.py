@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from _deep_synthetic import DEEP, SyntheticCohort
+from deep._synthetic import DEEP, SyntheticCohort
 
 from splkit.config import Settings
 from splkit.deep import gradcam

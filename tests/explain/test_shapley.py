@@ -43,7 +43,7 @@ def test_shap_values_are_deterministic_by_seed():
 
 
 def test_shap_cache_returns_the_computed_values(tmp_path, monkeypatch):
-    import splkit.explain as explain
+    import splkit.explain.shapley as explain
 
     monkeypatch.setattr(explain, "CACHE_DIR", tmp_path / "shap")
     model, X = _fitted(4)

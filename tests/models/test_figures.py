@@ -1,11 +1,11 @@
-"""splkit.evaluation_plots: every figure has a title and axis titles, one trace per model, and the
+"""splkit.models.figures: every figure has a title and axis titles, one trace per model, and the
 reference lines (chance, perfect calibration, treat all / treat none)."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from splkit import evaluation_plots as ep
+from splkit.models import figures as ep
 from splkit import stats
 
 MODELS = ["Clinical", "Rad", "DTL", "DLR", "CDLR", "CDLR (in-sample stacking)"]

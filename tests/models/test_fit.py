@@ -17,7 +17,8 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from splkit import models, predictions
+from splkit import models
+from splkit.run import predictions
 from splkit.config import load_profile
 
 N_TRAIN, N_VAL = 36, 14
@@ -332,7 +333,7 @@ def test_delong_holm_and_reclassification(fitted):
 
 def test_record_evaluation_keys(fitted, tmp_path):
     from splkit.models import evaluation as ev
-    from splkit.report import load_results
+    from splkit.run.report import load_results
 
     run_path, result = fitted
     table = predictions.load(run_path)

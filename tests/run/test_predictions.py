@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from splkit import predictions
+from splkit.run import predictions
 
 
 def _scores(model, values):

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from splkit.report import load_results, lookup, record, write_table
+from splkit.run.report import load_results, lookup, record, write_table
 
 
 def test_record_nested_keys_and_numpy_values(tmp_path):

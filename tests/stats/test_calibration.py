@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_stats_roc import A, B, C, Y
+from stats.test_roc import A, B, C, Y
 
 from splkit.stats import (
     HLResult,

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dcurves import dca
-from test_stats_roc import A, B, C, Y
+from stats.test_roc import A, B, C, Y
 
 from splkit.stats import TREAT_ALL, TREAT_NONE, biopsies_avoided, decision_curves, net_benefit
 

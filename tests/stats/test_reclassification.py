@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import stats
-from test_stats_roc import A, B, C
-from test_stats_roc import Y as Y60
+from stats.test_roc import A, B, C
+from stats.test_roc import Y as Y60
 
 from splkit.stats import idi, nri
 

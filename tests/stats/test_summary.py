@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from test_stats_roc import PROC, A, Y
+from stats.test_roc import PROC, A, Y
 
 from splkit.stats import (
     brier_score,

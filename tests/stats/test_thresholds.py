@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, roc_curve
 from statsmodels.stats.proportion import proportion_confint
-from test_stats_roc import A, B, Y
+from stats.test_roc import A, B, Y
 
 from splkit.stats import threshold_metrics, wilson_interval, youden_threshold
 
