@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from splkit.book import build_book
-from splkit.config import PROJECT_ROOT, load_profile
 from splkit.book.runner import run_notebooks
+from splkit.config import PROJECT_ROOT, load_profile
 
 
 def main() -> None:

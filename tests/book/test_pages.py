@@ -10,9 +10,9 @@ import pytest
 import yaml
 from conftest import MODELS, synthetic_results
 
+from splkit.book import BOOK_SOURCES
 from splkit.book import methods as bookmethods
 from splkit.book import pages as bookpages
-from splkit.book import BOOK_SOURCES
 from splkit.config import load_profile
 
 COHORTS = {"train": "Training", "validation": "Validation"}

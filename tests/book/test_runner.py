@@ -1,7 +1,7 @@
 import pytest
 
-from splkit.config import load_profile
 from splkit.book.runner import NOTEBOOK_DIR, numbered_notebooks, prepare_run
+from splkit.config import load_profile
 
 
 def test_notebooks_run_in_numbered_order():

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from splkit.models import figures as ep
 from splkit import stats
+from splkit.models import figures as ep
 
 MODELS = ["Clinical", "Rad", "DTL", "DLR", "CDLR", "CDLR (in-sample stacking)"]
 

@@ -18,8 +18,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from splkit import models
-from splkit.run import predictions
 from splkit.config import load_profile
+from splkit.run import predictions
 
 N_TRAIN, N_VAL = 36, 14
 

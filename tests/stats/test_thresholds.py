@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from sklearn.metrics import f1_score, roc_curve
-from statsmodels.stats.proportion import proportion_confint
 from stats.test_roc import A, B, Y
+from statsmodels.stats.proportion import proportion_confint
 
 from splkit.stats import threshold_metrics, wilson_interval, youden_threshold
 
