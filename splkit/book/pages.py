@@ -23,10 +23,10 @@ import yaml
 
 from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
 from splkit.book.format import is_missing as _missing
+from splkit.run.names import COHORT_LABELS, MODELS
 from splkit.run.report import load_results, lookup
 
-MODELS = ("Clinical", "Rad", "DTL", "DLR", "CDLR")
-COHORTS = {"train": "Training", "validation": "Validation"}
+COHORTS = {c: COHORT_LABELS[c] for c in ("train", "validation")}
 
 #: Reading order of ``radiomics.counts`` (results.json stores keys sorted alphabetically).
 COUNT_ORDER = ("extracted", "icc_defined", "after_icc", "after_mannwhitney", "after_spearman", "after_lasso")

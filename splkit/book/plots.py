@@ -13,17 +13,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from splkit.run.report import atomic_write_text
-
-#: Colours per model / class, used by every figure so a model has one colour throughout the book.
-MODEL_COLORS = {
-    "Clinical": "#1f77b4",
-    "Rad": "#ff7f0e",
-    "DTL": "#2ca02c",
-    "DLR": "#9467bd",
-    "CDLR": "#d62728",
-}
-CLASS_COLORS = {"benign": "#2b83ba", "malignant": "#d7191c", 0: "#2b83ba", 1: "#d7191c"}
+from splkit.run.cache import atomic_write_text
+from splkit.run.names import CLASS_COLORS, MODEL_COLORS  # noqa: F401 - the house colours
 
 #: Both axes: a visible line, light grid, outside ticks, margins that grow to fit long tick labels.
 AXIS_STYLE = dict(

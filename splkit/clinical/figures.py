@@ -9,8 +9,7 @@ import plotly.graph_objects as go
 from splkit.book.format import fmt_p, fmt_tick
 from splkit.book.plots import CLASS_COLORS, MODEL_COLORS, styled
 from splkit.clinical.nomogram import Nomogram
-
-COHORT_NAMES = {"train": "Training", "validation": "Validation", "external": "External"}
+from splkit.run.names import COHORT_LABELS
 
 
 def outcome_counts_figure(
@@ -20,11 +19,11 @@ def outcome_counts_figure(
     counts = (
         table.groupby(["cohort", "label"]).size().unstack(fill_value=0).reindex(columns=[0, 1], fill_value=0)
     )
-    order = [c for c in COHORT_NAMES if c in counts.index] + [
-        c for c in counts.index if c not in COHORT_NAMES
+    order = [c for c in COHORT_LABELS if c in counts.index] + [
+        c for c in counts.index if c not in COHORT_LABELS
     ]
     counts = counts.loc[order]
-    names = [COHORT_NAMES.get(c, c) for c in counts.index]
+    names = [COHORT_LABELS.get(c, c) for c in counts.index]
     fig = go.Figure()
     for label, name in ((0, negative), (1, positive)):
         share = counts[label] / counts.sum(axis=1)

@@ -24,9 +24,9 @@ import pandas as pd
 from scipy import stats
 
 from splkit.book.format import fmt_p
+from splkit.run.names import COHORT_LABELS
 
 NORMALITY_ALPHA = 0.05
-COHORT_NAMES = {"train": "Training", "validation": "Validation", "external": "External"}
 
 
 @dataclass
@@ -98,7 +98,7 @@ class TableOne:
 def _display_frame(table: pd.DataFrame, positive: str, negative: str) -> pd.DataFrame:
     frame = table.copy()
     frame["outcome"] = frame["label"].map({0: negative, 1: positive})
-    frame["cohort"] = frame["cohort"].map(lambda c: COHORT_NAMES.get(c, c))
+    frame["cohort"] = frame["cohort"].map(lambda c: COHORT_LABELS.get(c, c))
     return frame
 
 
@@ -149,7 +149,7 @@ def table_one(
             present = set(frame[column].dropna().map(_text))
             frame[column] = frame[column].map(lambda v: v if pd.isna(v) else _text(v))
             order[column] = [str(v) for v in column_levels if str(v) in present]
-    cohorts = [COHORT_NAMES.get(c, c) for c in COHORT_NAMES if c in set(table["cohort"])]
+    cohorts = [COHORT_LABELS.get(c, c) for c in COHORT_LABELS if c in set(table["cohort"])]
     cohorts += sorted(set(frame["cohort"]) - set(cohorts))
     cells = frame["cohort"] + " / " + frame["outcome"]
     nonnormal = [

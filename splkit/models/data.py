@@ -14,6 +14,7 @@ import pandas as pd
 
 from splkit.clinical import ClinicalEncoder
 from splkit.clinical.io import dictionary_spec
+from splkit.run.names import COHORTS
 from splkit.run.report import load_results, lookup
 
 #: Candidate feature tables and the results.json key of their selected features.
@@ -21,7 +22,6 @@ FEATURE_SOURCES = {
     "radiomics": ("features/rad_candidates.parquet", "radiomics.selected"),
     "deep": ("features/dtl_candidates.parquet", "deep.selected"),
 }
-COHORTS = ("train", "validation", "external")
 
 
 def load_cohort(run_path: str | Path) -> pd.DataFrame:

@@ -16,19 +16,8 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from splkit import stats
+from splkit.run.names import COHORT_LABELS, IN_SAMPLE, MODEL_ORDER, model_order  # noqa: F401
 from splkit.run.report import record
-
-#: The paper-compatible in-sample stacking variant (see :mod:`splkit.models.fit`).
-IN_SAMPLE = "CDLR (in-sample stacking)"
-COHORT_LABELS = {"train": "Training", "validation": "Validation", "external": "External"}
-#: Reading order of the models in every table and figure (others follow alphabetically).
-MODEL_ORDER = ("Clinical", "Clinical-SVM", "Rad", "DTL", "DLR", "CDLR", "CDLR (in-sample stacking)")
-
-
-def model_order(names: Sequence[str]) -> list[str]:
-    """``names`` in the book's reading order."""
-    known = [m for m in MODEL_ORDER if m in names]
-    return known + sorted(set(names) - set(known))
 
 
 def cohort_scores(table: pd.DataFrame, cohort: str, models: Sequence[str] | None = None) -> pd.DataFrame:

@@ -55,11 +55,11 @@ from splkit.models.estimators import (
     svm_from_settings,
 )
 from splkit.run import predictions as predictions_table
+from splkit.run.names import IN_SAMPLE
 from splkit.run.progress import progress_bar
 from splkit.run.report import atomic_dump
 
 SCORE_NAME = "DLR_score"
-IN_SAMPLE = "CDLR (in-sample stacking)"
 
 #: What each model's out-of-fold training scores nest (shown in notebook 05).
 NESTING = pd.DataFrame(

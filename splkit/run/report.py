@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from splkit.run.cache import atomic_dump, atomic_write, atomic_write_text  # noqa: F401 - re-exported
 
 RESULTS_FILE = "results.json"
 
@@ -41,37 +41,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Path):
         return str(value)
     return value
-
-
-def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
-
-    Readers see either the old file or the whole new one, never half a file; a failed write leaves
-    nothing behind.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (:func:`atomic_write`)."""
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
-
-
-def atomic_dump(value: Any, path: str | Path) -> Path:
-    """``joblib.dump`` ``value`` to ``path`` atomically (:func:`atomic_write`)."""
-    import joblib
-
-    return atomic_write(path, lambda tmp: joblib.dump(value, tmp))
 
 
 def load_results(run_dir: str | Path) -> dict[str, Any]:
