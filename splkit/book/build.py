@@ -18,6 +18,7 @@ from pathlib import Path
 from splkit.book.plots import plotly_js_path
 from splkit.book.site import check_site, copy_mathjax
 from splkit.config import PROJECT_ROOT, load_profile
+from splkit.run.rundir import RunDir
 
 BOOK_SOURCES = PROJECT_ROOT / "book"
 
@@ -49,10 +50,10 @@ def _stage_notebook(source: Path, target: Path) -> None:
 
 def stage_book(run_dir: Path) -> Path:
     """Assemble the book's source folder for one run and return it."""
-    executed = run_dir / "notebooks"
+    executed = RunDir(run_dir).notebooks
     if not executed.is_dir() or not any(executed.glob("*.ipynb")):
         raise FileNotFoundError(f"no executed notebooks in {executed}: run `splkit run` first")
-    stage = run_dir / "book"
+    stage = RunDir(run_dir).book
     if stage.exists():
         shutil.rmtree(stage)
     shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))

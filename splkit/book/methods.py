@@ -20,6 +20,7 @@ import yaml
 
 from splkit.book.format import markdown_table
 from splkit.config import CONFIG_DIR, PROJECT_ROOT, resolve_path
+from splkit.run.rundir import RunDir
 
 #: Distributions whose versions the methods page lists (PyPI names).
 LIBRARIES = (
@@ -102,7 +103,7 @@ def _value(value: Any) -> str:
 
 def settings_markdown(run_dir: Path) -> str:
     """Every setting of the run's resolved profile as a table, then the raw ``settings.yaml``."""
-    settings_file = Path(run_dir) / "settings.yaml"
+    settings_file = RunDir(run_dir).settings_yaml
     if not settings_file.exists():
         return "The run directory has no `settings.yaml`: the settings of this run were not recorded.\n"
     text = settings_file.read_text()

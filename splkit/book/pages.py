@@ -25,6 +25,7 @@ from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
 from splkit.book.format import is_missing as _missing
 from splkit.run.names import COHORT_LABELS, MODELS
 from splkit.run.report import load_results, lookup
+from splkit.run.rundir import RunDir
 
 COHORTS = {c: COHORT_LABELS[c] for c in ("train", "validation")}
 
@@ -330,7 +331,7 @@ def intro_markdown(results: Mapping[str, Any], simulated: bool) -> str:
 
 def load_run_settings(run_dir: Path) -> dict[str, Any]:
     """The run's resolved profile (``settings.yaml``) as a plain dict (empty if absent)."""
-    path = Path(run_dir) / "settings.yaml"
+    path = RunDir(run_dir).settings_yaml
     return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
 
 

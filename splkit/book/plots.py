@@ -15,6 +15,7 @@ import plotly.io as pio
 
 from splkit.run.cache import atomic_write_text
 from splkit.run.names import CLASS_COLORS, MODEL_COLORS  # noqa: F401 - the house colours
+from splkit.run.rundir import RunDir
 
 #: Both axes: a visible line, light grid, outside ticks, margins that grow to fit long tick labels.
 AXIS_STYLE = dict(
@@ -66,7 +67,7 @@ def show(fig: go.Figure, run_dir: str | Path | None = None, name: str | None = N
 
     html = figure_html(fig)
     if run_dir is not None and name is not None:
-        atomic_write_text(Path(run_dir) / "figures" / f"{name}.html", html)
+        atomic_write_text(RunDir(run_dir).figure(name), html)
     display({"application/vnd.plotly.v1+json": json.loads(fig.to_json()), "text/html": html}, raw=True)
 
 

@@ -17,6 +17,7 @@ import yaml
 
 from splkit.config import PROJECT_ROOT, Settings, load_profile
 from splkit.run.report import atomic_write_text
+from splkit.run.rundir import RunDir
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 
@@ -33,7 +34,7 @@ def prepare_run(settings: Settings) -> Path:
     """Create the run directory, write the resolved settings and make sure the cohort exists."""
     run_dir = settings.run_path
     run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "settings.yaml", yaml.safe_dump(settings.to_dict(), sort_keys=False))
+    atomic_write_text(RunDir(run_dir).settings_yaml, yaml.safe_dump(settings.to_dict(), sort_keys=False))
     data = settings.data
     if not data.get("simulate", False):
         if not settings.data_path.exists():
@@ -73,7 +74,7 @@ def run_notebooks(
     os.environ[BATCH_ENV] = "1"  # inherited by the kernels: no progress bars inside executed notebooks
     settings = load_profile(profile, run_dir=run_dir)
     run_path = prepare_run(settings)
-    out_dir = run_path / "notebooks"
+    out_dir = RunDir(run_path).notebooks
     out_dir.mkdir(exist_ok=True)
     notebooks = numbered_notebooks()
     if only:

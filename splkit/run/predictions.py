@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from splkit.run.report import atomic_write_text
+from splkit.run.rundir import RunDir
 
 PREDICTIONS_FILE = "predictions.csv"
 COLUMNS = ["patient", "cohort", "label", "model", "score"]
@@ -19,7 +20,7 @@ COLUMNS = ["patient", "cohort", "label", "model", "score"]
 
 def load(run_dir: str | Path) -> pd.DataFrame:
     """All predictions of a run (an empty table with the right columns if none yet)."""
-    path = Path(run_dir) / PREDICTIONS_FILE
+    path = RunDir(run_dir).predictions_csv
     if not path.exists():
         return pd.DataFrame(columns=COLUMNS)
     return pd.read_csv(path, dtype={"patient": str, "cohort": str, "model": str})
@@ -45,7 +46,7 @@ def save(run_dir: str | Path, scores: pd.DataFrame) -> pd.DataFrame:
     table = table[~table["model"].isin(scores["model"].unique())]
     table = pd.concat([table, scores], ignore_index=True) if len(table) else scores
     table = table.sort_values(["model", "cohort", "patient"]).reset_index(drop=True)
-    atomic_write_text(Path(run_dir) / PREDICTIONS_FILE, table.to_csv(index=False))
+    atomic_write_text(RunDir(run_dir).predictions_csv, table.to_csv(index=False))
     return table
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from splkit.run.cache import atomic_dump, atomic_write, atomic_write_text  # noqa: F401 - re-exported
+from splkit.run.rundir import RunDir
 
 RESULTS_FILE = "results.json"
 
@@ -45,7 +46,7 @@ def _jsonable(value: Any) -> Any:
 
 def load_results(run_dir: str | Path) -> dict[str, Any]:
     """The run's ``results.json`` as a nested dict (empty if nothing was recorded yet)."""
-    path = Path(run_dir) / RESULTS_FILE
+    path = RunDir(run_dir).results_json
     if not path.exists():
         return {}
     return json.loads(path.read_text())
@@ -68,7 +69,7 @@ def record(run_dir: str | Path, key: str, value: Any) -> Any:
             child = node[part] = {}
         node = child
     node[parts[-1]] = _jsonable(value)
-    atomic_write_text(Path(run_dir) / RESULTS_FILE, json.dumps(results, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(RunDir(run_dir).results_json, json.dumps(results, indent=2, sort_keys=True) + "\n")
     return value
 
 
@@ -84,6 +85,6 @@ def lookup(results: Mapping[str, Any], key: str, default: Any = None) -> Any:
 
 def write_table(run_dir: str | Path, name: str, table: pd.DataFrame, index: bool = True) -> Path:
     """Write ``table`` as ``<run_dir>/tables/<name>.csv`` (atomically) and return the path."""
-    path = Path(run_dir) / "tables" / f"{name}.csv"
+    path = RunDir(run_dir).table(name)
     atomic_write_text(path, table.to_csv(index=index))
     return path
