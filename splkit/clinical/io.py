@@ -1,4 +1,8 @@
-"""Glue for the clinical chapter: read the run's cohort tables, format OR tables, save the model."""
+"""Formatted odds-ratio tables, their results.json record, the term coding, and saving the model.
+
+The run's cohort tables are read by :func:`splkit.cohort.read_run_cohort`; ``dictionary_spec`` is
+re-exported here from :mod:`splkit.cohort.run_tables` for the callers that still import it from here.
+"""
 
 from __future__ import annotations
 
@@ -7,51 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from splkit.book.format import fmt_p
-from splkit.clinical import NUMERIC_TYPES
+from splkit.clinical.encoding import NUMERIC_TYPES
+from splkit.cohort.run_tables import dictionary_spec  # noqa: F401 - re-exported (splkit.models.data)
 from splkit.run.report import atomic_dump
-
-
-def dictionary_spec(variables: pd.DataFrame) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """``(types, levels)`` from a data dictionary (``cohort.variables`` or the run's ``variables.csv``).
-
-    ``levels`` holds the ordered levels of binary, categorical and ordinal variables (tuples in memory,
-    ``"; "``-joined text in ``variables.csv``).
-    """
-    types = {str(v): str(t) for v, t in variables["type"].items()}
-    levels: dict[str, list[str]] = {}
-    if "levels" in variables.columns:
-        for variable, value in variables["levels"].items():
-            if types[str(variable)] in NUMERIC_TYPES and types[str(variable)] != "ordinal":
-                continue
-            if isinstance(value, (tuple, list)):
-                parsed = [str(v) for v in value]
-            elif isinstance(value, str) and value.strip():
-                parsed = [v.strip() for v in value.split(";")]
-            else:
-                parsed = []
-            if parsed:
-                levels[str(variable)] = parsed
-    return types, levels
-
-
-def read_run_cohort(run_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``cohort.csv`` (index ``patient``) and ``variables.csv`` (index ``variable``) of a run.
-
-    Level-typed variables are read as text, so ``0``/``1`` and ``I``/``II`` keep the spelling of the
-    data dictionary; numeric variables as numbers.
-    """
-    run_dir = Path(run_dir)
-    for name in ("cohort.csv", "variables.csv"):
-        if not (run_dir / name).is_file():
-            raise FileNotFoundError(f"{run_dir / name} is missing: run notebook 01 (cohort) first")
-    variables = pd.read_csv(run_dir / "variables.csv", dtype=str, keep_default_na=False).set_index("variable")
-    text = [v for v, t in variables["type"].items() if t != "numeric"]
-    table = pd.read_csv(
-        run_dir / "cohort.csv", dtype={"patient": str, "cohort": str, **dict.fromkeys(text, str)}
-    )
-    if "included" in variables.columns:
-        variables["included"] = variables["included"].str.lower().isin(["true", "1", "yes"])
-    return table.set_index("patient"), variables
 
 
 def format_or_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:

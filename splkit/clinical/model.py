@@ -1,11 +1,12 @@
-"""The clinical model: encoding, logistic regression tables and predictor selection.
+"""The clinical model: logistic regression, its odds-ratio tables and profile-likelihood intervals.
 
 The clinical model is the classic two-step logistic regression of diagnostic radiology papers
 (e.g. Wei et al., Front. Oncol. 2026): every clinical variable is tested alone (univariate logistic
 regression) on the training cohort; those with p below ``clinical.univariate_p`` enter one
 multivariable logistic regression, and those with p below ``clinical.multivariable_p`` there become the
 clinical predictors.  The final model is refitted on the predictors alone.  This module holds the
-estimators and the tables; :mod:`splkit.clinical.selection` the selection rule.
+estimators and the tables; :mod:`splkit.clinical.encoding` the imputation and encoding,
+:mod:`splkit.clinical.selection` the selection rule.
 
 Everything is fitted on the training cohort only.  Missing values follow the project rule
 (``data/README.md``): inside the fitted pipeline, numeric / ordinal variables are imputed with the
@@ -27,136 +28,13 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize, special, stats
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-NUMERIC_TYPES = ("numeric", "ordinal")
-LEVEL_TYPES = ("binary", "categorical")
+from splkit.clinical.encoding import ClinicalEncoder, as_frame
+
 MAX_MISSING = 0.30
-
-
-def infer_type(values: pd.Series) -> str:
-    """``numeric`` for numbers (``binary`` when they are 0/1 only), else ``binary`` or ``categorical``."""
-    present = values.dropna()
-    if pd.api.types.is_numeric_dtype(values):
-        return "binary" if set(np.unique(present)) <= {0, 1} else "numeric"
-    return "binary" if present.nunique() <= 2 else "categorical"
-
-
-class ClinicalEncoder(TransformerMixin, BaseEstimator):
-    """Impute and encode clinical variables into a numeric design matrix (fitted on training only).
-
-    Numeric columns are imputed with the training median.  Ordinal columns are used as numbers when
-    their values are numbers, else as the rank (0, 1, ...) of their level in ``levels``, then imputed
-    with the training median.  Binary and categorical columns are imputed with the training mode and
-    dummy-coded against their first level (the order of ``levels``, i.e. ``allowed`` in the data
-    dictionary, else sorted; declared levels absent from training get no term and are coded like the
-    reference, with a warning): ``sex`` with levels
-    female/male becomes the term ``sex[male]``; a 0/1 column stays one term with the column's name.
-
-    Parameters
-    ----------
-    types
-        ``{column: numeric|ordinal|binary|categorical}``; columns not named are inferred.
-    levels
-        ``{column: [level, ...]}`` in order (first = reference, for binary the second is coded 1).
-    """
-
-    def __init__(self, types: dict[str, str] | None = None, levels: dict[str, list] | None = None):
-        self.types = types
-        self.levels = levels
-
-    def fit(self, X: pd.DataFrame, y=None) -> ClinicalEncoder:
-        X = _as_frame(X)
-        given, declared = dict(self.types or {}), dict(self.levels or {})
-        self.features_ = list(X.columns)
-        self.types_, self.fill_, self.levels_, self.ranks_, self.declared_ = {}, {}, {}, {}, {}
-        self.terms_, self.term_source_ = [], {}
-        for column in self.features_:
-            kind = given.get(column) or infer_type(X[column])
-            if kind not in NUMERIC_TYPES + LEVEL_TYPES:
-                raise ValueError(f"clinical variable {column!r} has unknown type {kind!r}")
-            order = [str(v) for v in declared.get(column) or []]
-            if kind == "ordinal" and not _is_numeric(X[column]):
-                if not order:
-                    raise ValueError(f"ordinal variable {column!r} has text values but no ordered levels")
-                self.ranks_[column] = {level: float(rank) for rank, level in enumerate(order)}
-            if kind in NUMERIC_TYPES:
-                numbers = self._numbers(X[column], column)
-                if numbers.notna().sum() == 0:
-                    raise ValueError(f"clinical variable {column!r} has no values in the training data")
-                self.fill_[column] = float(numbers.median())
-                terms = [column]
-            else:
-                present = _level_text(X[column]).dropna()
-                seen = set(present)
-                unknown = sorted(seen - set(order)) if order else []
-                if unknown:
-                    raise ValueError(
-                        f"clinical variable {column!r} has values {unknown} outside its levels {order}"
-                    )
-                levels = [level for level in order if level in seen] if order else sorted(seen)
-                if len(levels) < 2:
-                    raise ValueError(
-                        f"clinical variable {column!r} has fewer than two levels in training: {levels}"
-                    )
-                self.fill_[column] = present.value_counts().reindex(levels).idxmax()
-                self.levels_[column] = levels
-                self.declared_[column] = order
-                zero_one = kind == "binary" and levels == ["0", "1"]
-                terms = [column] if zero_one else [f"{column}[{level}]" for level in levels[1:]]
-            self.types_[column] = kind
-            self.terms_ += terms
-            self.term_source_.update({term: column for term in terms})
-        return self
-
-    def _numbers(self, values: pd.Series, column: str) -> pd.Series:
-        if column in getattr(self, "ranks_", {}):
-            text = _level_text(values)
-            numbers = text.map(self.ranks_[column])
-            bad = text.notna() & numbers.isna()
-            if bad.any():
-                raise ValueError(
-                    f"ordinal variable {column!r} has values {sorted(set(text[bad]))} outside its levels"
-                )
-            return numbers.astype(float)
-        return _numeric(values, column)
-
-    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = _as_frame(X)
-        absent = [c for c in self.features_ if c not in X.columns]
-        if absent:
-            raise ValueError(f"clinical data lack the columns {absent} the encoder was fitted on")
-        out = {}
-        for column in self.features_:
-            if self.types_[column] in NUMERIC_TYPES:
-                out[column] = self._numbers(X[column], column).fillna(self.fill_[column]).astype(float)
-                continue
-            values = _level_text(X[column]).fillna(self.fill_[column])
-            levels = self.levels_[column]
-            unseen = set(values) - set(levels)
-            unknown = sorted(unseen - set(self.declared_.get(column, [])))
-            if unknown:
-                rows = X.index[values.isin(unknown)].tolist()[:5]
-                raise ValueError(
-                    f"clinical variable {column!r} has levels {unknown} not seen in training (rows {rows})"
-                )
-            if unseen:  # declared levels absent from training: no coefficient, coded as the reference
-                warnings.warn(
-                    f"clinical variable {column!r}: levels {sorted(unseen)} were absent from training and are "
-                    f"coded as the reference level {levels[0]!r}",
-                    stacklevel=2,
-                )
-            if levels == ["0", "1"] and self.types_[column] == "binary":
-                out[column] = (values == "1").astype(float)
-            else:
-                for level in levels[1:]:
-                    out[f"{column}[{level}]"] = (values == level).astype(float)
-        return pd.DataFrame(out, index=X.index)[self.terms_]
-
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        return np.asarray(self.terms_, dtype=object)
 
 
 class LogitClassifier(ClassifierMixin, BaseEstimator):
@@ -167,7 +45,7 @@ class LogitClassifier(ClassifierMixin, BaseEstimator):
         self.maxiter = maxiter
 
     def fit(self, X: pd.DataFrame, y) -> LogitClassifier:
-        X = _as_frame(X)
+        X = as_frame(X)
         y = np.asarray(y).astype(int)
         self.classes_ = np.array([0, 1])
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -178,7 +56,7 @@ class LogitClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        X = _as_frame(X)
+        X = as_frame(X)
         return self.intercept_[0] + X[list(self.feature_names_in_)].to_numpy(float) @ self.coef_[0]
 
     def predict_proba(self, X) -> np.ndarray:
@@ -198,7 +76,7 @@ def make_clinical_pipeline(
 
 def fit_logit(X: pd.DataFrame, y, maxiter: int = 200):
     """Fit ``y ~ 1 + X`` by maximum likelihood; warn when it did not converge (e.g. separation)."""
-    design = sm.add_constant(_as_frame(X).astype(float), has_constant="add")
+    design = sm.add_constant(as_frame(X).astype(float), has_constant="add")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = sm.Logit(np.asarray(y, dtype=float), design).fit(disp=0, method="newton", maxiter=maxiter)
@@ -395,40 +273,3 @@ def multivariable_table(
             reduced = fit_logit(encoder.transform(X)[keep], y)
             table.loc[list(terms), "p_variable"] = stats.chi2.sf(2 * (result.llf - reduced.llf), len(terms))
     return table, pipeline
-
-
-def _as_frame(X) -> pd.DataFrame:
-    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
-
-
-def _is_numeric(values: pd.Series) -> bool:
-    present = values.dropna()
-    return bool(pd.to_numeric(present, errors="coerce").notna().all())
-
-
-def _level_text(values: pd.Series) -> pd.Series:
-    """Values as level text: 1.0 and "1.0" -> "1", "male" -> "male", missing stays missing."""
-
-    def text(v):
-        if pd.isna(v):
-            return np.nan
-        if isinstance(v, str):
-            try:
-                number = float(v)
-            except ValueError:
-                return v.strip()
-            return str(int(number)) if number.is_integer() else v.strip()
-        if isinstance(v, (float, np.floating)) and float(v).is_integer():
-            return str(int(v))
-        return str(v)
-
-    return values.map(text).astype(object)
-
-
-def _numeric(values: pd.Series, column: str) -> pd.Series:
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = values.notna() & numbers.isna()
-    if bad.any():
-        examples = values[bad].unique().tolist()[:3]
-        raise ValueError(f"numeric clinical variable {column!r} has non-numeric values {examples}")
-    return numbers

@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import special
 from sklearn.pipeline import Pipeline
 
-from splkit.clinical import NUMERIC_TYPES
+from splkit.clinical.encoding import NUMERIC_TYPES
 
 
 @dataclass

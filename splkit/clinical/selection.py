@@ -19,7 +19,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from splkit.clinical import MAX_MISSING, multivariable_table, univariate_table
+from splkit.clinical.model import MAX_MISSING, multivariable_table, univariate_table
 
 
 @dataclass

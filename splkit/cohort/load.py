@@ -4,10 +4,8 @@ A cohort folder (contract: ``data/README.md``) holds ``clinical.csv``, ``images/
 optional ``masks_reader2/`` and an optional ``variables.yaml``.  :func:`load_cohort` checks all of it
 before any long computation and raises one :class:`CohortError` listing every problem found; on
 success it returns a :class:`Cohort` whose patients are pseudonyms (``P0001``...).  Input ids and
-file paths stay in memory; :func:`write_run_tables` writes only pseudonymised tables.
-
-The split, when ``clinical.csv`` has no ``cohort`` column, is stratified by label with the profile's
-seed (scikit-learn ``train_test_split``); 609 patients give 487 training and 122 validation patients.
+file paths stay in memory; :func:`splkit.cohort.run_tables.write_run_tables` writes only pseudonymised
+tables.  The train/validation split is :mod:`splkit.cohort.split`.
 """
 
 from __future__ import annotations
@@ -21,30 +19,27 @@ from types import MappingProxyType
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
-from sklearn.model_selection import train_test_split
 
 from splkit.cohort import dictionary, imaging
 from splkit.cohort.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
+from splkit.cohort.split import assign_cohorts
 from splkit.cohort.validation import (
     IMAGE_FOLDERS,
     RESERVED_COLUMNS,
     CohortError,
     Problem,
     check_patient,
-    check_split,
     discover_files,
     duplicate_ids,
     match_files,
-    parse_cohort_column,
     parse_labels,
     parse_spacing_column,
     read_clinical_table,
     summarise_spacing,
 )
 from splkit.run.progress import progress_bar
-from splkit.run.report import atomic_write_text
 
-__all__ = ["Cohort", "CohortError", "Problem", "load_cohort", "load_cohort_for", "write_run_tables"]
+__all__ = ["Cohort", "CohortError", "Problem", "load_cohort", "load_cohort_for", "timed_validation"]
 
 CLINICAL_FILE = "clinical.csv"
 MAX_MISSING_FRACTION = dictionary.MAX_MISSING_FRACTION
@@ -192,17 +187,6 @@ class Cohort:
         return "\n".join(lines)
 
 
-def _split(table: pd.DataFrame, fraction: float, seed: int) -> pd.Series:
-    """Stratified train/validation split of the table (ordered by input id, so it is salt-independent)."""
-    ordered = table.sort_index()
-    train, validation = train_test_split(
-        ordered.index.to_numpy(), test_size=fraction, stratify=ordered["label"].to_numpy(), random_state=seed
-    )
-    return pd.Series("train", index=table.index, dtype=object).mask(
-        table.index.isin(validation), "validation"
-    )
-
-
 def load_cohort(
     path: str | Path,
     positive_label: str = "malignant",
@@ -299,28 +283,8 @@ def load_cohort(
             spacing[patient] = value[0] if np.isclose(value[0], value[1], rtol=1e-6) else value
             sources[patient] = source
 
-    # split
-    if "cohort" in raw:
-        cohorts, found = parse_cohort_column(raw["cohort"])
-        problems += found
-        if not found and labels.notna().all():
-            problems += check_split(cohorts, labels, positive_label)
-    else:
-        cohorts = pd.Series("train", index=raw.index, dtype=object)
-        if labels.notna().all() and len(labels):
-            counts = labels.value_counts()
-            n_validation = int(np.ceil(validation_fraction * len(labels)))
-            if len(counts) < 2 or counts.min() < 2 or n_validation < 2 or len(labels) - n_validation < 2:
-                problems.append(
-                    Problem(
-                        None,
-                        CLINICAL_FILE,
-                        f"cannot split {len(labels)} patients ({int(labels.sum())} positive) into training and "
-                        f"validation with both classes in each; add patients or a cohort column",
-                    )
-                )
-            else:
-                cohorts = _split(pd.DataFrame({"label": labels}), validation_fraction, seed)
+    cohorts, found = assign_cohorts(raw, labels, positive_label, validation_fraction, seed)
+    problems += found
 
     if not salt:
         try:
@@ -376,23 +340,6 @@ def load_cohort_for(settings) -> Cohort:
         seed=settings.seed,
         salt=data.get("salt"),
     )
-
-
-def write_run_tables(cohort: Cohort, run_dir: str | Path) -> None:
-    """Write ``cohort.csv``, ``split.csv`` and ``variables.csv`` (pseudonymised) into ``run_dir``."""
-    run_dir = Path(run_dir)
-    table = cohort.table.reset_index()
-    for column in cohort.variables.index:  # 0/1 codes are written as 0/1, not 0.0/1.0
-        values = table[column]
-        if cohort.variables.at[column, "type"] != "numeric" and pd.api.types.is_float_dtype(values):
-            if (values.dropna() == values.dropna().round()).all():
-                table[column] = values.astype("Int64")
-    columns = ["patient", "cohort", "label", *cohort.variables.index]
-    atomic_write_text(run_dir / "cohort.csv", table[columns].to_csv(index=False))
-    atomic_write_text(run_dir / "split.csv", table[["patient", "cohort"]].to_csv(index=False))
-    variables = cohort.variables.copy()
-    variables["levels"] = variables["levels"].map("; ".join)
-    atomic_write_text(run_dir / "variables.csv", variables.reset_index().to_csv(index=False))
 
 
 def timed_validation(path: str | Path, **kwargs) -> tuple[Cohort, float]:

@@ -433,20 +433,6 @@ def test_missing_values_table_and_exclusion_rule(tmp_path):
 # ---------------------------------------------------------------------------------------- the split
 
 
-def test_split_609_is_487_122_and_stratified(tmp_path):
-    from splkit.cohort.load import _split
-
-    labels = pd.Series([1] * 365 + [0] * 244, index=[f"ID{i:03d}" for i in range(609)], name="label")
-    cohorts = _split(labels.to_frame(), 0.2, 609)
-    counts = cohorts.value_counts()
-    assert (counts["train"], counts["validation"]) == (487, 122)
-    share = labels.groupby(cohorts).mean()
-    assert abs(share["train"] - share["validation"]) < 0.01
-    assert cohorts.equals(
-        _split(labels.sample(frac=1, random_state=3).to_frame(), 0.2, 609).reindex(labels.index)
-    )
-
-
 def test_split_through_load_cohort_is_stratified_and_seeded(tmp_path):
     root = make_cohort(tmp_path / "c", n=20)
     first = load_cohort(root, salt="s", seed=7)

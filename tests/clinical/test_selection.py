@@ -1,0 +1,56 @@
+"""Tests of splkit.clinical.selection: the selection rule and honest out-of-fold scores."""
+
+import numpy as np
+import pandas as pd
+
+from splkit.clinical import make_clinical_pipeline
+from splkit.clinical.selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
+
+
+def test_select_predictors_keeps_signal_and_excludes_mostly_missing(toy):
+    X, y = toy
+    X = X.assign(gappy=np.where(np.arange(len(X)) % 2 == 0, np.nan, 1.0))
+    selection = select_predictors(X, y, {"sex": "binary"}, interval="wald")
+    assert "age" in selection.predictors and "noise" not in selection.predictors
+    assert any("gappy" in note and "missing" in note for note in selection.notes)
+    assert "gappy" not in selection.candidates
+    assert set(selection.final["variable"]) == set(selection.predictors)
+
+
+def test_select_predictors_falls_back_when_nothing_is_significant():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    y = pd.Series(rng.integers(0, 2, 60))
+    selection = select_predictors(X, y, univariate_p=1e-9, interval="wald")
+    assert len(selection.predictors) == 1 and selection.notes
+
+
+def test_out_of_fold_scores_ignore_validation_rows(toy):
+    X, y = toy
+    train, valid = X.index[:120], X.index[120:]
+    pipeline = make_clinical_pipeline({"sex": "binary"})
+    oof, other, fitted = out_of_fold_scores(pipeline, X.loc[train], y[train], X.loc[valid], 4, random_state=1)
+    altered = X.loc[valid].assign(age=999.0, cea=np.nan)
+    oof2, _, fitted2 = out_of_fold_scores(pipeline, X.loc[train], y[train], altered, 4, random_state=1)
+    pd.testing.assert_series_equal(oof, oof2)
+    np.testing.assert_array_equal(fitted["logit"].coef_, fitted2["logit"].coef_)
+    assert fitted["encode"].fill_ == fitted2["encode"].fill_
+    assert oof.notna().all() and other.between(0, 1).all() and len(other) == len(valid)
+    # out-of-fold scores differ from in-sample ones (each row was scored by a model that never saw it)
+    assert not np.allclose(oof, fitted.predict_proba(X.loc[train])[:, 1])
+
+
+def test_selected_model_reselects_inside_each_fold_and_ignores_validation_rows(toy):
+    X, y = toy
+    train, valid = X.index[:120], X.index[120:]
+    model = SelectedClinicalModel({"sex": "binary"})
+    folds: list = []
+    oof, other, fitted = out_of_fold_scores(
+        model, X.loc[train], y[train], X.loc[valid], 3, 7, fold_models=folds
+    )
+    assert len(folds) == 3 and all(hasattr(m, "predictors_") for m in folds)
+    assert fitted.predictors_ == select_predictors(X.loc[train], y[train], {"sex": "binary"}).predictors
+    altered = X.loc[valid].assign(age=-5.0, sex="female")
+    oof2, other2, fitted2 = out_of_fold_scores(model, X.loc[train], y[train], altered, 3, 7)
+    pd.testing.assert_series_equal(oof, oof2)
+    assert fitted2.predictors_ == fitted.predictors_ and not np.allclose(other, other2)

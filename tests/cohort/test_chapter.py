@@ -1,0 +1,78 @@
+"""Tests of splkit.cohort.chapter: every step of notebook 01 on a small cohort folder."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from cohort.test_load import make_cohort
+
+from splkit.cohort import chapter, load_cohort_for
+from splkit.config import load_profile
+from splkit.run.report import load_results
+from splkit.run.rundir import RunDir
+
+
+@pytest.fixture(scope="module")
+def cohort_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    crp = [np.nan if i % 5 < 2 else float(i) for i in range(30)]  # 40 % missing: excluded from the models
+    make_cohort(root, n=30, extra={"crp": crp, "fever": [0, 1] * 15})
+    run = RunDir(tmp_path_factory.mktemp("run"))
+    settings = load_profile(
+        "default",
+        overrides={"data": {"path": str(root), "simulate": False, "salt": "s"}, "seed": 3},
+        run_dir=run.root,
+    )
+    return run, settings, load_cohort_for(settings)
+
+
+def test_data_source_says_when_data_are_simulated(cohort_run):
+    _, settings, _ = cohort_run
+    assert chapter.data_source(settings).startswith("Data: the cohort folder")
+    simulated = load_profile("smoke")
+    assert "**These data are simulated.**" in chapter.data_source(simulated)
+    assert "n = 120" in chapter.data_source(simulated)
+
+
+def test_write_cohort_writes_the_run_tables_and_headline(cohort_run):
+    run, settings, cohort = cohort_run
+    headline = chapter.write_cohort(cohort, settings)
+    assert run.cohort_csv.is_file() and run.split_csv.is_file() and run.variables_csv.is_file()
+    recorded = load_results(run.root)["cohort"]
+    assert recorded["n_patients"] == 30 and recorded["n_train"] + recorded["n_validation"] == 30
+    assert recorded["malignant_share"] == 0.5 and len(recorded["data_sha256"]) == 64
+    assert headline.loc["n_malignant", "value"] == 15 and list(headline.columns) == ["value"]
+    assert list(chapter.data_dictionary(cohort).columns) == chapter.DICTIONARY_COLUMNS
+
+
+def test_missing_values(cohort_run):
+    run, settings, cohort = cohort_run
+    shown, text = chapter.missing_values(cohort, settings)
+    assert run.table("missing_values").is_file() and (shown["n_missing"] > 0).all()
+    recorded = load_results(run.root)["cohort"]
+    assert recorded["excluded_variables"] == ["crp"] and "Excluded for more than 30 % missing" in text
+    assert recorded["rows_with_missing"] == 0 and text.startswith("**0 of 30 patients**")
+
+
+@pytest.mark.filterwarnings("ignore:Degrees of freedom:RuntimeWarning")  # a tiny subgroup, SD of one value
+def test_table_one_and_comparability(cohort_run):
+    run, settings, cohort = cohort_run
+    t1 = chapter.describe(cohort, settings)
+    assert run.table("table1").is_file() and run.table("table1_tests").is_file()
+    comparison, text = chapter.compare_cohorts(t1, settings)
+    recorded = load_results(run.root)["cohort"]["comparability"]
+    assert set(recorded) == set(comparison.index) == {"age", "sex", "crp", "fever"}
+    assert comparison["p"].str.fullmatch(r"\d\.\d{3}").all()
+    assert text.startswith(f"{int(comparison['differs'].sum())} of 4 variables differ")
+
+
+def test_figures(cohort_run):
+    run, settings, cohort = cohort_run
+    bars = chapter.outcome_counts(cohort)
+    assert sum(sum(bar.y) for bar in bars.data) == 30
+    fig = chapter.gallery(cohort, settings)
+    assert run.figure("gallery", ".png").is_file() and len(fig.axes) == 2 * chapter.GALLERY_PER_CLASS
+    plt.close(fig)
