@@ -16,7 +16,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from splkit import stats
-from splkit.run.names import COHORT_LABELS, IN_SAMPLE, MODEL_ORDER, model_order  # noqa: F401
+from splkit.run.names import COHORT_LABELS, IN_SAMPLE, model_order
 from splkit.run.report import record
 
 

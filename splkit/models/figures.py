@@ -18,9 +18,10 @@ from plotly.subplots import make_subplots
 from splkit import stats
 from splkit.book.format import fmt_p
 from splkit.book.plots import MODEL_COLORS, styled
+from splkit.run.names import CLINICAL_SVM, IN_SAMPLE
 
 #: Colours of the models beyond the five of the paper.
-EXTRA_COLORS = {"Clinical-SVM": "#17becf", "CDLR (in-sample stacking)": "#8c564b"}
+EXTRA_COLORS = {CLINICAL_SVM: "#17becf", IN_SAMPLE: "#8c564b"}
 _FALLBACK = ("#7f7f7f", "#bcbd22", "#e377c2", "#aec7e8")
 REFERENCE = {"Treat all": "#555555", "Treat none": "#000000"}
 
@@ -31,7 +32,7 @@ def model_color(model: str, index: int = 0) -> str:
 
 
 def _dash(model: str) -> str:
-    return "dot" if model in ("Clinical-SVM", "CDLR (in-sample stacking)") else "solid"
+    return "dot" if model in (CLINICAL_SVM, IN_SAMPLE) else "solid"
 
 
 def roc_figure(wide: pd.DataFrame, title: str, aucs: Mapping[str, float] | None = None) -> go.Figure:

@@ -16,21 +16,30 @@ that takes and returns a :class:`pandas.DataFrame` and keeps the column names:
    and keeps the features with a non-zero coefficient.
 
 :func:`build_selection_pipeline` makes the chain from a profile; :func:`fit_selection` fits it on the
-training rows of a feature table; :func:`selection_funnel` counts the survivors of each step.
+training rows of a feature table; :func:`selection_funnel` counts the survivors of each step;
+:func:`select_features` does all three for a chapter (radiomics and DTL alike).
 """
 
 from splkit.selection.filters import ICCFilter, MannWhitneyFilter, SpearmanFilter, ZScore, mannwhitney_pvalues
 from splkit.selection.lasso import LassoSelector
-from splkit.selection.pipeline import build_selection_pipeline, fit_selection, selection_funnel
+from splkit.selection.pipeline import (
+    Selection,
+    build_selection_pipeline,
+    fit_selection,
+    select_features,
+    selection_funnel,
+)
 
 __all__ = [
     "ICCFilter",
     "LassoSelector",
     "MannWhitneyFilter",
+    "Selection",
     "SpearmanFilter",
     "ZScore",
     "build_selection_pipeline",
     "fit_selection",
     "mannwhitney_pvalues",
+    "select_features",
     "selection_funnel",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 from sklearn.base import clone
@@ -83,3 +83,25 @@ def selection_funnel(pipeline: Pipeline) -> pd.DataFrame:
     rows = [("input", int(steps[0][1].n_features_in_))]
     rows += [(name, len(step.get_feature_names_out())) for name, step in steps]
     return pd.DataFrame(rows, columns=["step", "n_features"])
+
+
+class Selection(NamedTuple):
+    """What :func:`select_features` returns (unpacks as ``pipeline, funnel, coefficients``)."""
+
+    pipeline: Pipeline
+    funnel: pd.DataFrame
+    coefficients: pd.Series
+
+
+def select_features(
+    settings: Mapping[str, Any], candidates: pd.DataFrame, table: pd.DataFrame, section: str = "selection"
+) -> Selection:
+    """The whole selection step of a chapter: build the profile's chain, fit it on the training rows.
+
+    One function for the radiomics (chapter 3) and the deep-feature (chapter 4) selection, so both use
+    the same chain with the same settings.  Returns the fitted pipeline, its :func:`selection_funnel`
+    (steps ``input``, ``zscore``, ``mannwhitney``, ``spearman``, ``lasso``) and the LASSO coefficients
+    of the selected features (z-scored scale, named ``coefficient``, in the order the chain keeps them).
+    """
+    pipeline = fit_selection(build_selection_pipeline(settings, section), candidates, table)
+    return Selection(pipeline, selection_funnel(pipeline), pipeline.named_steps["lasso"].coef_)

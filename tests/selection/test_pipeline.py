@@ -17,6 +17,7 @@ from splkit.selection import (
     build_selection_pipeline,
     fit_selection,
     mannwhitney_pvalues,
+    select_features,
     selection_funnel,
 )
 
@@ -203,3 +204,14 @@ def test_lasso_path_matches_glmnet():
     np.testing.assert_allclose(coef, GLMNET_COEF, atol=2e-4)
     # liblinear penalises the intercept (scaled by intercept_scaling = 100): a small difference remains
     np.testing.assert_allclose([m.intercept_[0] for m in path], GLMNET_INTERCEPT, atol=6e-3)
+
+
+def test_select_features_is_the_chain_fitted_on_training_rows(cohort):
+    """One call for chapters 3 and 4: the same pipeline, funnel and coefficients as the three steps."""
+    X, table = cohort
+    pipeline, funnel, coefficients = select_features(settings(), X, table)
+    manual = fit_selection(build_selection_pipeline(settings()), X, table)
+    pd.testing.assert_frame_equal(funnel, selection_funnel(manual))
+    pd.testing.assert_series_equal(coefficients, manual.named_steps["lasso"].coef_)
+    assert list(pipeline.get_feature_names_out()) == list(coefficients.index)
+    assert coefficients.name == "coefficient" and funnel["n_features"].iloc[-1] == len(coefficients)

@@ -1,0 +1,98 @@
+"""Notebook 03's glue on synthetic features: each step writes its files and records its keys."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from splkit.config import load_profile
+from splkit.radiomics import chapter, load_preset
+from splkit.radiomics.extract import ExtractionResult
+from splkit.run.report import load_results
+from splkit.run.rundir import RunDir
+
+N = 60
+FEATURES = [f"original_firstorder_F{i}" for i in range(6)] + [f"wavelet-LL_glcm_G{i}" for i in range(4)]
+
+
+@pytest.fixture
+def extraction():
+    rng = np.random.default_rng(3)
+    index = pd.Index([f"P{i:04d}" for i in range(1, N + 1)], name="patient")
+    label = np.arange(N) % 2
+    reader1 = pd.DataFrame(rng.normal(size=(N, len(FEATURES))), index=index, columns=FEATURES)
+    reader1.iloc[:, :3] += 1.5 * label[:, None]
+    reader1["original_firstorder_F5"] = 1.0  # constant: no ICC
+    reader2 = reader1.iloc[:30] + rng.normal(scale=0.05, size=(30, len(FEATURES)))
+    reader2["wavelet-LL_glcm_G3"] = rng.normal(size=30)  # not reproducible
+    for frame in (reader1, reader2):
+        frame["diagnostics_Mask-original_VoxelNum"] = 500
+        frame["diagnostics_Mask-original_VolumeNum"] = 1
+        frame["diagnostics_Mask-original_Mean"] = 80.0
+        frame["diagnostics_Mask-original_Maximum"] = 200.0
+        frame["diagnostics_Versions_PyRadiomics"] = "v3.1.4"
+    table = pd.DataFrame(
+        {"cohort": np.where(np.arange(N) % 4 == 3, "validation", "train"), "label": label}, index=index
+    )
+    failed = [{"patient": "P0099", "reason": "empty mask"}]
+    return chapter.Extraction(
+        cohort=SimpleNamespace(table=table),
+        reader1=ExtractionResult(reader1, seconds=2.0, n_cached=50, n_computed=10),
+        reader2=ExtractionResult(reader2, excluded=failed, seconds=1.0, n_cached=30, n_computed=0),
+        seconds=4.0,
+        n_jobs=2,
+    )
+
+
+def test_extraction_tables(extraction):
+    speed = chapter.speed_table(extraction)["value"]
+    assert speed["images (reader 1 + reader 2)"] == N + 30 + 1
+    assert speed["extracted now"] == 10 and speed["from cache"] == 80
+    assert speed["images per second (extracted now)"] == 2.5
+    assert chapter.roi_quality(extraction).loc["ROI pieces (n)", "mean"] == 1
+    assert chapter.exclusions(extraction).to_dict("records") == [
+        {"patient": "P0099", "reader": 2, "reason": "empty mask"}
+    ]
+
+
+def test_preset_description():
+    preset = load_preset("ultrasound2d")
+    assert f"`{preset.name}`" in chapter.describe_preset(preset)
+    assert chapter.preset_rationale(preset).index.name == "choice"
+
+
+def test_chapter_steps_write_and_record(extraction, tmp_path):
+    settings = load_profile("smoke", run_dir=tmp_path, overrides={"selection": {"lasso_cv_folds": 3}})
+    run = RunDir(tmp_path)
+    icc = chapter.reproducibility(settings, extraction)
+    assert icc.n_patients == 23  # training patients among the 30 with two readers
+    assert "wavelet-LL_glcm_G3" not in icc.candidates and len(icc.candidates) == N
+    pd.testing.assert_frame_equal(pd.read_parquet(run.rad_candidates), icc.candidates)
+    assert f"{icc.candidates.shape[1]} of {len(FEATURES)} features" in chapter.icc_sentence(settings, icc)
+
+    selection = chapter.select(settings, extraction, icc)
+    funnel = selection.funnel.set_index("step")["n_features"]
+    assert list(funnel.index) == ["extracted", "ICC filter", "Mann-Whitney U", "Spearman redundancy", "LASSO"]
+    assert funnel["extracted"] == len(FEATURES) and funnel["ICC filter"] == icc.candidates.shape[1]
+    assert selection.counts["after_lasso"] == funnel["LASSO"] >= 1
+    assert "used lambda" in chapter.lasso_figures(settings, selection)
+
+    coefficients = chapter.rad_features(settings, selection, icc)
+    results = load_results(tmp_path)["radiomics"]
+    assert results["selected"] == list(coefficients.index)
+    assert set(results) >= {"icc", "counts", "selected", "coefficients", "lasso"}
+    assert results["icc"]["patients"] == 23 and results["lasso"]["rule"] == settings.selection.lasso_rule
+    assert run.table("radiomics_icc").exists() and run.table("radiomics_selected").exists()
+    for name in (
+        "radiomics_icc",
+        "radiomics_selection_funnel",
+        "radiomics_lasso_path",
+        "radiomics_coefficients",
+    ):
+        assert run.figure(name).exists()
+
+    preset = SimpleNamespace(name="synthetic")
+    text = chapter.summary(settings, preset, extraction, icc, selection, coefficients)
+    assert f"kept {selection.counts['after_lasso']}:" in text and "Excluded images: 1." in text
+    assert all(f"`{name}`" in text for name in coefficients.index)
