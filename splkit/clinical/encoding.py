@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
 
 NUMERIC_TYPES = ("numeric", "ordinal")
 LEVEL_TYPES = ("binary", "categorical")
@@ -49,8 +50,15 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
         self.types = types
         self.levels = levels
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True  # missing values are imputed
+        tags.input_tags.string = True  # levels may be text
+        tags.input_tags.categorical = True
+        return tags
+
     def fit(self, X: pd.DataFrame, y=None) -> ClinicalEncoder:
-        X = as_frame(X)
+        X = as_frame(X, fitted=self, reset=True)
         given, declared = dict(self.types or {}), dict(self.levels or {})
         self.features_ = list(X.columns)
         self.types_, self.fill_, self.levels_, self.ranks_, self.declared_ = {}, {}, {}, {}, {}
@@ -81,7 +89,8 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 levels = [level for level in order if level in seen] if order else sorted(seen)
                 if len(levels) < 2:
                     raise ValueError(
-                        f"clinical variable {column!r} has fewer than two levels in training: {levels}"
+                        f"clinical variable {column!r} has fewer than two levels in training "
+                        f"(n_samples={len(X)}): {levels}"
                     )
                 self.fill_[column] = present.value_counts().reindex(levels).idxmax()
                 self.levels_[column] = levels
@@ -106,7 +115,8 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
         return _numeric(values, column)
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        X = as_frame(X)
+        check_is_fitted(self, "terms_")
+        X = as_frame(X, fitted=self)
         absent = [c for c in self.features_ if c not in X.columns]
         if absent:
             raise ValueError(f"clinical data lack the columns {absent} the encoder was fitted on")
@@ -138,11 +148,36 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
         return pd.DataFrame(out, index=X.index)[self.terms_]
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        check_is_fitted(self, "terms_")
         return np.asarray(self.terms_, dtype=object)
 
 
-def as_frame(X) -> pd.DataFrame:
-    return X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+def as_frame(X, fitted: BaseEstimator | None = None, reset: bool = False) -> pd.DataFrame:
+    """``X`` as a DataFrame: a DataFrame as given, else a 2-D array-like (columns ``0, 1, ...``).
+
+    An array is checked as scikit-learn's ``check_array`` does (dense, 2-D, real, at least one row and
+    column; missing values allowed: the pipeline imputes them), a DataFrame for at least one column.
+    With ``fitted``: ``reset`` records ``n_features_in_`` (and ``feature_names_in_`` for text column
+    names, scikit-learn's convention) on it; otherwise an array must have the fitted number of columns
+    (a DataFrame's are found by name).
+    """
+    if isinstance(X, pd.DataFrame):
+        if X.shape[1] == 0:  # no rows: each variable's own error says it has no values
+            raise ValueError(f"Found a table without columns (shape={X.shape}); at least one is required")
+    else:
+        X = pd.DataFrame(check_array(X, dtype=None, ensure_all_finite=False, estimator=fitted))
+        if fitted is not None and not reset and X.shape[1] != fitted.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(fitted).__name__} is expecting "
+                f"{fitted.n_features_in_} features as input."
+            )
+    if fitted is not None and reset:
+        fitted.n_features_in_ = X.shape[1]
+        if all(isinstance(c, str) for c in X.columns):
+            fitted.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        elif hasattr(fitted, "feature_names_in_"):
+            del fitted.feature_names_in_
+    return X
 
 
 def _is_numeric(values: pd.Series) -> bool:

@@ -30,6 +30,8 @@ import statsmodels.api as sm
 from scipy import optimize, special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from splkit.clinical.encoding import ClinicalEncoder, as_frame
@@ -37,18 +39,59 @@ from splkit.clinical.encoding import ClinicalEncoder, as_frame
 MAX_MISSING = 0.30
 
 
+def binary_target(y, n: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(y as 0/1, classes)``: two classes, the greater (scikit-learn's ``classes_[1]``) coded 1."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
+    if len(y) != n:
+        raise ValueError(f"y has {len(y)} values for {n} rows of X")
+    if y.dtype.kind == "f":
+        assert_all_finite(y, input_name="y")
+    check_classification_targets(y)  # rejects continuous targets
+    classes = np.unique(y)
+    if len(classes) == 1:
+        raise ValueError(f"{owner} needs a target with two classes, got one class: {classes.tolist()}")
+    if len(classes) > 2:
+        raise ValueError(
+            f"Only binary classification is supported; {owner} got {len(classes)} classes: "
+            f"{classes.tolist()[:5]}"
+        )
+    return (y == classes[1]).astype(int), classes
+
+
 class LogitClassifier(ClassifierMixin, BaseEstimator):
     """Unpenalised maximum-likelihood logistic regression (statsmodels ``Logit``) as a scikit-learn
-    classifier, so the fitted pipeline and the published odds-ratio table are the same model."""
+    classifier, so the fitted pipeline and the published odds-ratio table are the same model.
+
+    Binary: of the two labels of ``y`` the greater (``classes_[1]``, 1 for 0/1 outcomes) is the event.
+    ``X`` is the numeric design (finite); a DataFrame's columns are found by name at predict time.
+    """
 
     def __init__(self, maxiter: int = 200):
         self.maxiter = maxiter
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
+    def _design(self, X) -> pd.DataFrame:
+        """``X`` as a finite numeric DataFrame with the fitted columns (checked as ``check_array``)."""
+        X = as_frame(X, fitted=self)
+        if hasattr(self, "feature_names_in_"):
+            missing = [c for c in self.feature_names_in_ if c not in X.columns]
+            if missing:
+                raise ValueError(f"LogitClassifier: X lacks the fitted terms {missing[:5]}")
+            X = X[list(self.feature_names_in_)]
+        check_array(X, dtype="numeric", estimator=self)
+        return X
+
     def fit(self, X: pd.DataFrame, y) -> LogitClassifier:
-        X = as_frame(X)
-        y = np.asarray(y).astype(int)
-        self.classes_ = np.array([0, 1])
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        X = as_frame(X, fitted=self, reset=True)
+        check_array(X, dtype="numeric", estimator=self)
+        y, self.classes_ = binary_target(y, len(X), "LogitClassifier")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)  # the terms, also for arrays
         self.result_ = fit_logit(X, y, maxiter=self.maxiter)
         params = self.result_.params
         self.intercept_ = np.array([params["const"]])
@@ -56,15 +99,16 @@ class LogitClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        X = as_frame(X)
-        return self.intercept_[0] + X[list(self.feature_names_in_)].to_numpy(float) @ self.coef_[0]
+        check_is_fitted(self, "coef_")
+        return self.intercept_[0] + self._design(X).to_numpy(float) @ self.coef_[0]
 
     def predict_proba(self, X) -> np.ndarray:
         p = special.expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        positive = self.predict_proba(X)[:, 1] >= 0.5
+        return self.classes_[positive.astype(int)]
 
 
 def make_clinical_pipeline(

@@ -18,8 +18,10 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
-from splkit.clinical.model import MAX_MISSING, multivariable_table, univariate_table
+from splkit.clinical.encoding import as_frame
+from splkit.clinical.model import MAX_MISSING, binary_target, multivariable_table, univariate_table
 
 
 @dataclass
@@ -137,8 +139,18 @@ class SelectedClinicalModel(ClassifierMixin, BaseEstimator):
         self.multivariable_p = multivariable_p
         self.max_missing = max_missing
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.input_tags.allow_nan = True  # imputed inside the pipeline
+        tags.input_tags.string = True  # levels may be text
+        tags.input_tags.categorical = True
+        return tags
+
     def fit(self, X: pd.DataFrame, y) -> SelectedClinicalModel:
-        y = pd.Series(np.asarray(y).astype(int), index=X.index)
+        X = as_frame(X, fitted=self, reset=True)
+        y, self.classes_ = binary_target(y, len(X), "SelectedClinicalModel")
+        y = pd.Series(y, index=X.index)
         self.selection_ = select_predictors(
             X,
             y,
@@ -151,11 +163,16 @@ class SelectedClinicalModel(ClassifierMixin, BaseEstimator):
         )
         self.predictors_ = list(self.selection_.predictors)
         self.pipeline_ = self.selection_.pipeline
-        self.classes_ = np.array([0, 1])
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "pipeline_")
+        X = as_frame(X, fitted=self)
+        missing = [c for c in self.predictors_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"SelectedClinicalModel: X lacks the clinical predictors {missing}")
         return self.pipeline_.predict_proba(X[self.predictors_])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
+        positive = self.predict_proba(X)[:, 1] >= 0.5
+        return self.classes_[positive.astype(int)]

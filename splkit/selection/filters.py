@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import ClassifierTags
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d
 
 from splkit.radiomics.icc import icc as icc_table
 
@@ -25,20 +27,54 @@ def _frame(X: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(X, columns=list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])])
 
 
-def _binary(y: Any, n: int) -> np.ndarray:
-    y = np.asarray(y).ravel()
+def _binary(y: Any, n: int, owner: str = "mannwhitney_pvalues") -> np.ndarray:
+    """``y`` as 0/1: two classes, the greater label (scikit-learn's ``classes_[1]``) is the positive one.
+
+    0/1 (or False/True) labels come back unchanged as integers.
+    """
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
     if len(y) != n:
         raise ValueError(f"y has {len(y)} values for {n} rows of X")
-    if set(np.unique(y)) != {0, 1}:
-        raise ValueError(f"y must hold both classes coded 0/1, got values {sorted(set(np.unique(y)))}")
-    return y.astype(int)
+    if y.dtype.kind == "f":
+        assert_all_finite(y, input_name="y")
+    check_classification_targets(y)  # rejects continuous targets
+    classes = np.unique(y)
+    if len(classes) != 2:
+        count = "one class" if len(classes) == 1 else f"{len(classes)} classes (only binary y is supported)"
+        raise ValueError(f"{owner}: y must hold two classes (e.g. 0/1), got {count}: {classes.tolist()[:5]}")
+    return (y == classes[1]).astype(int)
 
 
 class _ColumnSelector(TransformerMixin, BaseEstimator):
-    """Base: fit sets ``feature_names_in_`` and a boolean ``support_``; transform keeps those columns."""
+    """Base: fit sets ``feature_names_in_`` and a boolean ``support_``; transform keeps those columns.
+
+    Input is checked as scikit-learn's ``check_array`` does (2-D, dense, finite numbers, not empty); a
+    DataFrame keeps its index and column names, an array gets names ``x0, x1, ...`` at fit (and the
+    fitted names, with the same number of columns, at transform).  A DataFrame at transform may hold
+    more columns than were fitted: the fitted ones are taken by name.
+    """
+
+    _min_samples = 1
+    _supervised = False
+
+    def _check(self, X: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
+        """``X`` checked; ``names``: the fitted names (transform), ``None``: at fit."""
+        rows = self._min_samples if names is None else 1
+        if isinstance(X, pd.DataFrame):
+            check_array(X, dtype="numeric", ensure_min_samples=rows, estimator=self)
+            return X
+        values = check_array(X, dtype=np.float64, ensure_min_samples=rows, estimator=self)
+        if names is not None and values.shape[1] != len(names):
+            raise ValueError(
+                f"X has {values.shape[1]} features, but {type(self).__name__} is expecting {len(names)} "
+                "features as input."
+            )
+        return _frame(values, names)
 
     def _start(self, X: Any) -> pd.DataFrame:
-        X = _frame(X)
+        X = self._check(X)
         if X.columns.duplicated().any():
             raise ValueError(f"duplicate feature names: {list(X.columns[X.columns.duplicated()])[:5]}")
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -47,13 +83,26 @@ class _ColumnSelector(TransformerMixin, BaseEstimator):
 
     def _input(self, X: Any) -> pd.DataFrame:
         check_is_fitted(self, "feature_names_in_")
-        X = _frame(X, None if isinstance(X, pd.DataFrame) else self.feature_names_in_)
+        if not isinstance(X, pd.DataFrame):
+            return self._check(X, self.feature_names_in_)
         missing = [c for c in self.feature_names_in_ if c not in X.columns]
         if missing:
             raise ValueError(
                 f"{type(self).__name__}: X lacks {len(missing)} fitted features, e.g. {missing[:3]}"
             )
+        self._check(X.loc[:, list(self.feature_names_in_)], self.feature_names_in_)
         return X
+
+    def _target(self, y: Any, n: int) -> np.ndarray:
+        return _binary(y, n, type(self).__name__)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if self._supervised:
+            tags.target_tags.required = True
+            # binary target only; like scikit-learn's RFE, a supervised selector carries classifier tags
+            tags.classifier_tags = ClassifierTags(multi_class=False)
+        return tags
 
     def transform(self, X: Any) -> pd.DataFrame:
         X = self._input(X)
@@ -81,6 +130,8 @@ class ICCFilter(_ColumnSelector):
     threshold
         Minimum ICC (features with undefined ICC, i.e. constant ones, are dropped).
     """
+
+    _min_samples = 2  # an ICC needs two patients
 
     def __init__(self, reader2: pd.DataFrame | None = None, icc_type: str = "ICC3", threshold: float = 0.75):
         self.reader2 = reader2
@@ -118,7 +169,8 @@ class ZScore(_ColumnSelector):
 
 
 def mannwhitney_pvalues(X: pd.DataFrame, y: Any) -> pd.DataFrame:
-    """Two-sided Mann-Whitney U test of every column between ``y == 1`` and ``y == 0``.
+    """Two-sided Mann-Whitney U test of every column between the two classes of ``y`` (0/1, or any two
+    labels: the greater is the positive class).
 
     Returns ``U`` (of the positive class) and ``p`` per feature (asymptotic with tie and continuity
     correction, SciPy; constant features get p = 1).
@@ -140,13 +192,15 @@ class MannWhitneyFilter(_ColumnSelector):
     ``n_forced_`` says how many were added that way (never silent).
     """
 
+    _supervised = True
+
     def __init__(self, p_threshold: float = 0.05, min_features: int = 1):
         self.p_threshold = p_threshold
         self.min_features = min_features
 
     def fit(self, X: pd.DataFrame, y: Any) -> MannWhitneyFilter:
         X = self._start(X)
-        table = mannwhitney_pvalues(X, y)
+        table = mannwhitney_pvalues(X, self._target(y, len(X)))
         self.pvalues_ = table["p"]
         self.statistic_ = table["U"]
         support = (table["p"] < self.p_threshold).to_numpy()
@@ -167,12 +221,14 @@ class SpearmanFilter(_ColumnSelector):
     duplicates.
     """
 
+    _supervised = True
+
     def __init__(self, threshold: float = 0.9):
         self.threshold = threshold
 
     def fit(self, X: pd.DataFrame, y: Any) -> SpearmanFilter:
         X = self._start(X)
-        self.pvalues_ = mannwhitney_pvalues(X, y)["p"]
+        self.pvalues_ = mannwhitney_pvalues(X, self._target(y, len(X)))["p"]
         ranks = X.rank().to_numpy(dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             rho = np.corrcoef(ranks, rowvar=False) if X.shape[1] > 1 else np.ones((1, 1))

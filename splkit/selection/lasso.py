@@ -15,7 +15,7 @@ from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from splkit.selection.filters import _binary, _ColumnSelector
+from splkit.selection.filters import _ColumnSelector
 
 
 def _l1_logistic(C: float, max_iter: int) -> LogisticRegression:
@@ -47,7 +47,7 @@ class LassoSelector(_ColumnSelector):
     scikit-learn's ``C`` is
     ``1 / (n lambda)``.  The liblinear solver penalises the intercept; ``intercept_scaling = 100``
     makes that penalty negligible: coefficients agree with R glmnet 4.1-6 to 2e-4 on a pinned example
-    (``tests/test_selection.py``).
+    (``tests/selection/test_pipeline.py``).
 
     Parameters
     ----------
@@ -72,9 +72,13 @@ class LassoSelector(_ColumnSelector):
         standard error, the two rule choices and the lambda used.
     coef_, intercept_
         Coefficients of the features kept (non-zero at ``lambda_``), on the z-scored scale.
+    n_iter_
+        liblinear iterations of the fit at ``lambda_``.
     note_
         Set when the chosen lambda kept no feature and the next smaller lambda with one was used.
     """
+
+    _supervised = True
 
     def __init__(
         self,
@@ -118,7 +122,7 @@ class LassoSelector(_ColumnSelector):
             raise ValueError(f"rule must be 'min' or '1se', got {self.rule!r}")
         frame = self._start(X)
         values = frame.to_numpy(dtype=float)
-        y = _binary(y, len(values))
+        y = self._target(y, len(values))
         splits = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(values, y))
         extend = self.lambda_min_ratio is None
         lambdas = self._lambda_grid(values, y, 0.01 if extend else self.lambda_min_ratio)
@@ -160,4 +164,5 @@ class LassoSelector(_ColumnSelector):
         self.support_ = coefs[chosen] != 0
         self.coef_ = pd.Series(coefs[chosen][self.support_], index=names[self.support_], name="coefficient")
         self.intercept_ = float(path[chosen].intercept_[0])
+        self.n_iter_ = int(np.max(path[chosen].n_iter_))
         return self

@@ -1,8 +1,12 @@
-"""Tests of splkit.clinical.encoding: imputation from training, declared levels, ordinal ranks."""
+"""Tests of splkit.clinical.encoding: imputation from training, declared levels, ordinal ranks, and
+scikit-learn's estimator checks."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from splkit.clinical import ClinicalEncoder
 
@@ -57,3 +61,34 @@ def test_declared_level_absent_from_training_is_coded_as_reference_with_warning(
     with pytest.warns(UserWarning, match="absent from training"):
         out = encoder.transform(pd.DataFrame({"location": ["middle", "lower"]}))
     assert out["location[lower]"].tolist() == [0.0, 1.0]
+
+
+@parametrize_with_checks(
+    [ClinicalEncoder()],
+    expected_failed_checks=lambda estimator: {
+        "check_transformer_preserve_dtypes": "transform returns a pandas DataFrame of float64 terms by "
+        "design (no single .dtype)",
+    },
+    xfail_strict=True,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_encoder_records_its_inputs_and_checks_them():
+    train = pd.DataFrame({"age": [50.0, np.nan, 70.0, 60.0], "sex": ["male", "female", None, "male"]})
+    encoder = ClinicalEncoder({"age": "numeric", "sex": "binary"})
+    with pytest.raises(NotFittedError):
+        encoder.transform(train)
+    encoder.fit(train)
+    assert encoder.n_features_in_ == 2 and list(encoder.feature_names_in_) == ["age", "sex"]
+    with pytest.raises(ValueError, match="without columns"):
+        ClinicalEncoder().fit(train.iloc[:, :0])
+    with pytest.raises(ValueError, match="'age' has no values"):
+        ClinicalEncoder({"age": "numeric"}).fit(train.iloc[:0])
+    with pytest.raises(TypeError, match="Sparse data"):
+        ClinicalEncoder().fit(sparse.csr_matrix(np.eye(3)))
+    numbers = ClinicalEncoder().fit(np.array([[1.0, 5.0], [2.0, np.nan], [3.0, 7.0]]))
+    assert not hasattr(numbers, "feature_names_in_") and numbers.n_features_in_ == 2
+    with pytest.raises(ValueError, match="X has 1 features, but ClinicalEncoder is expecting 2"):
+        numbers.transform(np.ones((2, 1)))

@@ -3,8 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from splkit.clinical import multivariable_table, univariate_table
+from splkit.clinical.model import LogitClassifier
 
 TYPES = {"race": "categorical", "smoke": "binary", "ht": "binary", "ui": "binary", "ptl": "numeric"}
 
@@ -211,3 +214,26 @@ def test_profile_interval_is_open_ended_under_separation():
     profile_ll = -optimize.minimize_scalar(neg_profile, bounds=(-10, 10), method="bounded").fun
     supremum = 30 * np.log(0.5)  # x = 1 fitted perfectly, x = 0 group at its 50 % rate
     assert 2 * (supremum - profile_ll) == pytest.approx(stats.chi2.ppf(0.95, 1), abs=1e-4)
+
+
+@parametrize_with_checks([LogitClassifier()], xfail_strict=True)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_logit_classifier_labels_and_input_checks(birthwt):
+    X, y = birthwt
+    design = X[["age", "lwt"]]
+    with pytest.raises(NotFittedError):
+        LogitClassifier().predict(design)
+    coded = LogitClassifier().fit(design, y)
+    named = LogitClassifier().fit(design, y.map({0: "normal", 1: "low"}))  # "normal" > "low": the event
+    np.testing.assert_allclose(named.coef_, -coded.coef_, rtol=1e-10)
+    assert list(named.classes_) == ["low", "normal"] and set(named.predict(design)) <= {"low", "normal"}
+    with pytest.raises(ValueError, match="continuous"):  # was silently truncated to 0 by astype(int)
+        LogitClassifier().fit(design, np.linspace(0, 0.9, len(y)))
+    with pytest.raises(ValueError, match="NaN"):
+        LogitClassifier().fit(design.assign(age=np.nan), y)
+    on_arrays = LogitClassifier().fit(design.to_numpy(), y.to_numpy())
+    with pytest.raises(ValueError, match="X has 3 features, but LogitClassifier is expecting 2"):
+        on_arrays.predict(X[["age", "lwt", "ptl"]].to_numpy())

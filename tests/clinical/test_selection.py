@@ -1,7 +1,11 @@
-"""Tests of splkit.clinical.selection: the selection rule and honest out-of-fold scores."""
+"""Tests of splkit.clinical.selection: the selection rule, honest out-of-fold scores, and
+scikit-learn's estimator checks."""
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from splkit.clinical import make_clinical_pipeline
 from splkit.clinical.selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
@@ -54,3 +58,24 @@ def test_selected_model_reselects_inside_each_fold_and_ignores_validation_rows(t
     oof2, other2, fitted2 = out_of_fold_scores(model, X.loc[train], y[train], altered, 3, 7)
     pd.testing.assert_series_equal(oof, oof2)
     assert fitted2.predictors_ == fitted.predictors_ and not np.allclose(other, other2)
+
+
+@parametrize_with_checks([SelectedClinicalModel()], xfail_strict=True)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+def test_selected_model_takes_any_two_labels_and_checks_its_input(toy):
+    X, y = toy
+    model = SelectedClinicalModel({"sex": "binary"})
+    with pytest.raises(NotFittedError):
+        model.predict(X)
+    coded = model.fit(X, y)
+    named = SelectedClinicalModel({"sex": "binary"}).fit(X, y.map({0: "benign", 1: "malignant"}))
+    np.testing.assert_array_equal(coded.predict_proba(X), named.predict_proba(X))
+    assert list(named.classes_) == ["benign", "malignant"]
+    assert set(named.predict(X)) <= {"benign", "malignant"}
+    with pytest.raises(ValueError, match="continuous"):
+        SelectedClinicalModel().fit(X, np.linspace(0, 1, len(X)))
+    with pytest.raises(ValueError, match="lacks the clinical predictors"):
+        coded.predict_proba(X.drop(columns=coded.predictors_[0]))
