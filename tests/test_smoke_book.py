@@ -27,3 +27,14 @@ def test_smoke_book_site_exists_with_every_chapter(smoke_run):
     for notebook in (run_dir / "notebooks").glob("*.ipynb"):
         assert (html / "notebooks" / f"{notebook.stem}.html").exists(), notebook.stem
     assert (html / "_static" / "plotly.min.js").exists()
+
+
+@pytest.mark.slow
+def test_smoke_run_saves_the_fitted_study(smoke_run):
+    """Notebook 05 ends by saving the fitted study (``splkit.study.save_study``) into ``<run>/study``;
+    ``tests/study/test_study.py`` checks that it reproduces ``predictions.csv``."""
+    run_dir, _ = smoke_run
+    manifest = json.loads((run_dir / "study" / "manifest.json").read_text())
+    results = json.loads((run_dir / "results.json").read_text())
+    assert manifest["training"]["data_sha256"] == results["cohort"]["data_sha256"]
+    assert set(manifest["models"]) == set(results["models"]["thresholds_train_youden"])

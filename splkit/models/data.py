@@ -16,17 +16,18 @@ from splkit.clinical import ClinicalEncoder
 from splkit.clinical.io import dictionary_spec
 from splkit.run.names import COHORTS
 from splkit.run.report import load_results, lookup
+from splkit.run.rundir import RunDir
 
-#: Candidate feature tables and the results.json key of their selected features.
+#: Candidate feature tables (:meth:`RunDir.features` names) and the results.json key of their selection.
 FEATURE_SOURCES = {
-    "radiomics": ("features/rad_candidates.parquet", "radiomics.selected"),
-    "deep": ("features/dtl_candidates.parquet", "deep.selected"),
+    "radiomics": ("rad_candidates", "radiomics.selected"),
+    "deep": ("dtl_candidates", "deep.selected"),
 }
 
 
 def load_cohort(run_path: str | Path) -> pd.DataFrame:
     """``cohort.csv`` indexed by patient, with ``cohort`` and a 0/1 integer ``label`` checked."""
-    path = Path(run_path) / "cohort.csv"
+    path = RunDir(run_path).cohort_csv
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")
     table = pd.read_csv(path, dtype={"patient": str, "cohort": str})
@@ -56,8 +57,8 @@ def load_cohort(run_path: str | Path) -> pd.DataFrame:
 
 def load_candidates(run_path: str | Path, source: str, patients: pd.Index) -> pd.DataFrame:
     """A candidate feature table (``radiomics`` or ``deep``) for ``patients``, checked numeric and finite."""
-    relative, _ = FEATURE_SOURCES[source]
-    path = Path(run_path) / relative
+    name, _ = FEATURE_SOURCES[source]
+    path = RunDir(run_path).features(name)
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing: run notebook {'03' if source == 'radiomics' else '04'} first"
@@ -105,12 +106,14 @@ def feature_names(entry: Any, key: str) -> list[str]:
 
 def selected_features(run_path: str | Path, source: str, candidates: pd.DataFrame | None = None) -> list[str]:
     """The features notebook 03 (``radiomics``) or 04 (``deep``) selected on the training cohort."""
-    relative, key = FEATURE_SOURCES[source]
+    name, key = FEATURE_SOURCES[source]
     names = feature_names(lookup(load_results(run_path), key), key)
     if candidates is not None:
         unknown = [n for n in names if n not in candidates.columns]
         if unknown:
-            raise ValueError(f"results.json {key!r} names features absent from {relative}: {unknown[:10]}")
+            raise ValueError(
+                f"results.json {key!r} names features absent from features/{name}.parquet: {unknown[:10]}"
+            )
     return names
 
 
@@ -131,7 +134,7 @@ def clinical_encoder(run_path: str | Path, columns: list[str]) -> ClinicalEncode
     types and levels of ``variables.csv``.  Columns it is not told about (the DLR score) are inferred
     as numeric.
     """
-    path = Path(run_path) / "variables.csv"
+    path = RunDir(run_path).variables_csv
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")
     variables = pd.read_csv(path, dtype=str, keep_default_na=False).set_index("variable")

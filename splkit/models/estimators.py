@@ -22,38 +22,40 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 class ColumnSelector(TransformerMixin, BaseEstimator):
-    """Keep the named ``columns`` of a DataFrame, in that order.
+    """Keep the named ``columns`` of a DataFrame (or the column positions of an array), in that order.
 
     Parameters
     ----------
     columns
-        Column names; fitting fails with the missing names if the frame lacks any of them.
+        Column names (positions for array input); fitting fails naming the columns the input lacks.
     """
 
     def __init__(self, columns: Sequence[str] = ()):
         self.columns = columns
 
     def fit(self, X: pd.DataFrame, y: Any = None) -> ColumnSelector:
-        if not isinstance(X, pd.DataFrame):
-            raise TypeError("ColumnSelector needs a pandas DataFrame with named columns")
         if len(self.columns) == 0:
             raise ValueError("ColumnSelector has no columns to keep (an empty feature selection)")
-        missing = [c for c in self.columns if c not in X.columns]
+        if isinstance(X, pd.DataFrame):
+            missing = [c for c in self.columns if c not in X.columns]
+            self.feature_names_in_, self.n_features_in_ = np.asarray(X.columns, dtype=object), X.shape[1]
+        else:
+            X = validate_data(self, X)
+            missing = [c for c in self.columns if not isinstance(c, int | np.integer) or c >= X.shape[1]]
         if missing:
-            raise ValueError(
-                f"input lacks the selected feature columns {missing[:10]} ({len(missing)} in all)"
-            )
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
-        self.n_features_in_ = X.shape[1]
+            raise ValueError(f"input lacks the selected columns {missing[:10]} ({len(missing)} in all)")
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
-        check_is_fitted(self, "feature_names_in_")
-        return X[list(self.columns)]
+        check_is_fitted(self, "n_features_in_")
+        if isinstance(X, pd.DataFrame):
+            return X[list(self.columns)]
+        return validate_data(self, X, reset=False)[:, list(self.columns)]
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
         return np.asarray(list(self.columns), dtype=object)
@@ -133,21 +135,20 @@ def platt_sigmoid(decision: np.ndarray, y: np.ndarray, max_iter: int = 100) -> t
 class TunedPlattSVM(ClassifierMixin, BaseEstimator):
     """An RBF support vector machine, (C, gamma) tuned by grid search, with Platt-scaled probabilities.
 
-    ``fit`` (1) chooses ``(C, gamma)`` by a grid search with stratified, shuffled K-fold
-    cross-validation on ROC AUC of the decision function (features standardised inside each fold;
-    ties go to the first grid point, as in ``GridSearchCV``); (2) fits the chosen SVM with Platt
-    scaling: on each of ``calibration_folds`` stratified folds, an SVM fitted on the other folds is
-    calibrated by a sigmoid (:func:`platt_sigmoid`) on its held-out decision values; ``predict_proba``
-    averages the folds' probabilities — what ``CalibratedClassifierCV(method="sigmoid",
-    ensemble=True)`` does, written out here because that class cost about 0.5 s per fit on 40 patients
-    (its L-BFGS sigmoid fit and validation overhead), 30 times more than this.
+    ``fit`` (1) chooses ``(C, gamma)`` by a grid search with stratified, shuffled K-fold cross-validation on
+    ROC AUC of the decision function (features standardised inside each fold; ties go to the first grid point,
+    as in ``GridSearchCV``); (2) fits the chosen SVM with Platt scaling: on each of ``calibration_folds``
+    stratified folds, an SVM fitted on the other folds is calibrated by a sigmoid (:func:`platt_sigmoid`) on
+    its held-out decision values; ``predict_proba`` averages the folds' probabilities — what
+    ``CalibratedClassifierCV(method="sigmoid", ensemble=True)`` does, written out here because that class took
+    0.5 s per fit on 40 patients (its L-BFGS sigmoid fit and validation overhead), 30 times as long as this.
 
-    Why not ``SVC(probability=True)``: scikit-learn 1.9 deprecated it, and libsvm fits one sigmoid to
-    decision values pooled over its internal folds and applies it to a refitted SVM.  With a small
-    ``C`` on a few dozen patients nearly every dual coefficient sits at its bound, the SVM's intercept
-    is arbitrary, and that pooled sigmoid came out flat or even inverted here (held-out AUC 0.18 and
-    0.50 in two of three folds of a synthetic 96-patient cohort whose decision values ranked at AUC
-    0.9).  Calibrating each fold's SVM on its own held-out decision values avoids it.
+    Why not ``SVC(probability=True)``: scikit-learn 1.9 deprecated it, and libsvm fits one sigmoid to decision
+    values pooled over its internal folds and applies it to a refitted SVM.  With a small ``C`` on a few dozen
+    patients nearly every dual coefficient sits at its bound, the SVM's intercept is arbitrary, and that
+    pooled sigmoid came out flat or even inverted here (held-out AUC 0.18 and 0.50 in two of three folds of a
+    synthetic 96-patient cohort whose decision values ranked at AUC 0.9).  Calibrating each fold's SVM on its
+    own held-out decision values avoids it.
 
     Parameters
     ----------
@@ -187,11 +188,18 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
         mean, scale, svc = model
         return svc.decision_function((X - mean) / scale)
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags
+
     def fit(self, X: Any, y: Any) -> TunedPlattSVM:
-        X = np.asarray(X, dtype=float)
-        self.classes_, y = np.unique(np.asarray(y), return_inverse=True)
-        if self.classes_.size != 2:
-            raise ValueError(f"TunedPlattSVM needs two classes, got {self.classes_.tolist()}")
+        # positional, as before: fitted on named columns, it also scores unnamed arrays (SHAP)
+        X, y = validate_data(self, _unnamed(X), y, dtype=np.float64)
+        check_classification_targets(y)
+        if (kind := type_of_target(y, input_name="y")) != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+        self.classes_, y = np.unique(y, return_inverse=True)
         grid = [(float(c), _gamma(g)) for c in self.C for g in self.gamma]
         splits = list(folds(self.cv_folds, self.random_state).split(X, y))
         scores = np.empty((len(grid), len(splits)))
@@ -210,12 +218,11 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
         for train, test in folds(self.calibration_folds, self.random_state).split(X, y):
             model = self._svm(X[train], y[train], *grid[best])
             self.calibrated_.append((model, platt_sigmoid(self._decision(model, X[test]), y[test])))
-        self.n_features_in_ = X.shape[1]
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "calibrated_")
-        X = np.asarray(X, dtype=float)
+        X = validate_data(self, _unnamed(X), dtype=np.float64, reset=False)
         positive = np.zeros(X.shape[0])
         for model, (a, b) in self.calibrated_:
             positive += expit(-(a * self._decision(model, X) + b))
@@ -223,23 +230,32 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - positive, positive])
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: raises NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
+
+
+def _take(X: Any, columns: Sequence[Any]) -> Any:
+    """Named columns of a DataFrame, or column positions of an array (an error names the positions)."""
+    if isinstance(X, pd.DataFrame):
+        return X[list(columns)]
+    if any(c >= np.shape(X)[1] for c in columns):
+        raise ValueError(f"input has {np.shape(X)[1]} feature(s); the stack reads columns {list(columns)}")
+    return np.asarray(X)[:, list(columns)]
+
+
+def _unnamed(X: Any) -> Any:
+    """A DataFrame's values (positional input), anything else as given."""
+    return X.to_numpy() if isinstance(X, pd.DataFrame) else X
 
 
 def _auc(y: np.ndarray, score: np.ndarray) -> float:
     """ROC AUC by the Mann–Whitney rank sum (ties count one half); equals sklearn's roc_auc_score."""
     ranks = rankdata(score)
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
+    n_pos, n_neg = int(y.sum()), y.size - int(y.sum())
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def svm_search(
-    C: Sequence[float],
-    gamma: Sequence[Any],
-    cv_folds: int,
-    random_state: int,
-) -> TunedPlattSVM:
+def svm_search(C: Sequence[float], gamma: Sequence[Any], cv_folds: int, random_state: int) -> TunedPlattSVM:
     """The models' classifier: :class:`TunedPlattSVM` with the given grid and folds."""
     return TunedPlattSVM(C=tuple(C), gamma=tuple(gamma), cv_folds=cv_folds, random_state=random_state)
 
@@ -252,12 +268,12 @@ def svm_from_settings(models: Mapping[str, Any], random_state: int) -> TunedPlat
 class StackedClassifier(ClassifierMixin, BaseEstimator):
     """A meta model on a base model's out-of-fold score plus further columns (Wolpert 1992).
 
-    ``fit`` computes the base model's scores on the training rows by cross-validation
-    (``cross_val_predict``, so no row is scored by a model that saw it), fits the meta model on those
-    scores plus ``meta_columns``, and refits the base model on all training rows; ``predict_proba``
-    scores new rows with that refitted base model and feeds the meta model.  With
-    ``stacking="in_sample"`` the meta model is instead trained on the refitted base model's in-sample
-    scores, the common (optimistic) practice, kept only to show how much it inflates results.
+    ``fit`` computes the base model's scores on the training rows by cross-validation (``cross_val_predict``,
+    so no row is scored by a model that saw it), fits the meta model on those scores plus ``meta_columns``,
+    and refits the base model on all training rows; ``predict_proba`` scores new rows with that refitted base
+    model and feeds the meta model.  With ``stacking="in_sample"`` the meta model is instead trained on the
+    refitted base model's in-sample scores, the common (optimistic) practice, kept only to show how much it
+    inflates results.
 
     Parameters
     ----------
@@ -276,9 +292,8 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
     freeze_steps
         Names of steps of a pipeline ``base`` that the inner folds reuse as fitted on all rows given to
         ``fit`` instead of refitting (e.g. ``("select",)``: the out-of-fold base scores then vary the
-        classifier but not the feature selection).  Used when the stack itself sits inside an outer
-        fold: the outer held-out rows are still never seen, and the expensive selection is fitted once
-        per outer fold.
+        classifier but not the feature selection).  Used when the stack itself sits inside an outer fold: the
+        outer held-out rows are still never seen, and the expensive selection is fitted once per outer fold.
     """
 
     def __init__(
@@ -303,18 +318,32 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         self.stacking = stacking
         self.freeze_steps = freeze_steps
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False  # the base model's positive-class score feeds the meta
+        return tags
+
     def meta_frame(self, X: pd.DataFrame, base_score: np.ndarray) -> pd.DataFrame:
-        """The meta model's input: the base score column, then ``meta_columns``."""
+        """The meta model's input: the base score column, then ``meta_columns`` (an array for arrays)."""
+        score = np.asarray(base_score, dtype=float)
+        if not isinstance(X, pd.DataFrame):
+            return np.column_stack([score, _take(X, self.meta_columns)])
         frame = X[list(self.meta_columns)].copy()
-        frame.insert(0, self.score_name, np.asarray(base_score, dtype=float))
+        frame.insert(0, self.score_name, score)
         return frame
 
     def fit(self, X: pd.DataFrame, y: Any, base_scores: Any = None) -> StackedClassifier:
-        """Fit on ``X``; ``base_scores`` may supply precomputed out-of-fold base scores for ``X``."""
+        """Fit on ``X`` (columns by name; by position for arrays); ``base_scores`` may supply
+        precomputed out-of-fold base scores for ``X``."""
         if self.stacking not in {"oof", "in_sample"}:
             raise ValueError(f"stacking must be 'oof' or 'in_sample', got {self.stacking!r}")
+        if not isinstance(X, pd.DataFrame):  # a DataFrame is used by column name, other columns ignored
+            X, y = validate_data(self, X, y)
         y = np.asarray(y)
-        X_base = X[list(self.base_columns)]
+        check_classification_targets(y)
+        if (kind := type_of_target(y, input_name="y")) != "binary":
+            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
+        X_base = _take(X, self.base_columns)
         self.base_ = clone(self.base).fit(X_base, y)
         if self.stacking == "in_sample":
             scores = self.base_.predict_proba(X_base)[:, 1]
@@ -348,11 +377,14 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "meta_")
-        score = self.base_.predict_proba(X[list(self.base_columns)])[:, 1]
+        if not isinstance(X, pd.DataFrame):
+            X = validate_data(self, X, reset=False)
+        score = self.base_.predict_proba(_take(X, self.base_columns))[:, 1]
         return self.meta_.predict_proba(self.meta_frame(X, score))
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)  # first: raises NotFittedError before fit
+        return self.classes_[np.argmax(proba, axis=1)]
 
 
 def best_params(estimator: BaseEstimator) -> dict[str, Any]:
@@ -362,8 +394,5 @@ def best_params(estimator: BaseEstimator) -> dict[str, Any]:
     if isinstance(estimator, StackedClassifier):
         return best_params(estimator.meta_)
     if isinstance(estimator, Pipeline):
-        for _, step in reversed(estimator.steps):
-            found = best_params(step)
-            if found:
-                return found
+        return next((found for _, step in reversed(estimator.steps) if (found := best_params(step))), {})
     return {}

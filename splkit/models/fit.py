@@ -23,10 +23,9 @@ What is fitted where (the book's "what is nested" table comes from :data:`NESTIN
 from __future__ import annotations
 
 import hashlib
-import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -39,14 +38,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 
-from splkit.config import PROJECT_ROOT, Settings
-from splkit.models.data import (
-    clinical_encoder,
-    clinical_predictors,
-    load_candidates,
-    load_cohort,
-    selected_features,
-)
+from splkit.config import Settings
 from splkit.models.estimators import (
     ColumnSelector,
     StackedClassifier,
@@ -54,12 +46,21 @@ from splkit.models.estimators import (
     folds,
     svm_from_settings,
 )
+from splkit.models.inputs import (  # noqa: F401 - re-exported (splkit.models.fit was their home)
+    SCORE_NAME,
+    ModelInputs,
+    load_inputs,
+    load_model,
+    model_filename,
+    model_inputs,
+    model_path,
+    payload,
+    save_model,
+)
 from splkit.run import predictions as predictions_table
-from splkit.run.names import IN_SAMPLE
+from splkit.run.cache import ContentCache
+from splkit.run.names import CLINICAL_SVM, IN_SAMPLE
 from splkit.run.progress import progress_bar
-from splkit.run.report import atomic_dump
-
-SCORE_NAME = "DLR_score"
 
 #: What each model's out-of-fold training scores nest (shown in notebook 05).
 NESTING = pd.DataFrame(
@@ -105,21 +106,14 @@ class FittedModels:
     nesting: pd.DataFrame = field(default_factory=lambda: NESTING.copy())
 
 
-def model_filename(model: str) -> str:
-    """A file-system safe name: ``CDLR (in-sample stacking)`` → ``CDLR_in-sample_stacking``."""
-    return re.sub(r"_+", "_", re.sub(r"[^A-Za-z0-9.-]+", "_", model)).strip("_")
-
-
-def model_path(run_path: str | Path, model: str) -> Path:
-    """``<run>/models/<Model>.joblib``."""
-    return Path(run_path) / "models" / f"{model_filename(model)}.joblib"
-
-
-def save_model(run_path: str | Path, model: str, payload: dict[str, Any]) -> Path:
-    """Write a model's joblib payload atomically."""
-    path = model_path(run_path, model)
-    atomic_dump(payload, path)
-    return path
+def model_names(models: Mapping[str, Any]) -> list[str]:
+    """The models :func:`fit_models` fits for a profile's ``models`` section, in fitting order."""
+    names = ["Rad", "DTL", "DLR", "CDLR"]
+    if models.get("clinical_svm", True):
+        names.append(CLINICAL_SVM)
+    if models.get("paper_compatible", False):
+        names.append(IN_SAMPLE)
+    return names
 
 
 def _selection_step(
@@ -157,7 +151,7 @@ def _rows(index: pd.Index, cohort: pd.DataFrame, model: str, scores: np.ndarray)
 
 
 #: Whole-step cache of :func:`fit_models` (``cache=True``), keyed by the content of its inputs.
-CACHE_DIR = PROJECT_ROOT / ".cache" / "models"
+CACHE = ContentCache("models")
 
 
 def fit_models(
@@ -187,64 +181,41 @@ def fit_models(
     cache
         Reuse the result of an earlier call with identical inputs (:func:`inputs_key`: the feature
         tables, cohort, selections, clinical encoder, settings and the fitting code), stored in
-        ``.cache/models/`` and written atomically.
+        ``.cache/models/`` (:class:`splkit.run.cache.ContentCache`) and written atomically.
     """
     run_path = Path(run_path) if run_path is not None else settings.run_path
     factory = selector_factory or default_selector
     inputs = load_inputs(run_path)
-    cached = CACHE_DIR / f"{inputs_key(settings, inputs, factory)}.joblib" if cache else None
-    if cached is not None and cached.exists():
-        result = joblib.load(cached)
+    if cache:
+        result = CACHE.get_or_compute(
+            inputs_key(settings, inputs, factory),
+            lambda: _fit_models(settings, inputs, factory, n_jobs, progress),
+        )
     else:
         result = _fit_models(settings, inputs, factory, n_jobs, progress)
-        if cached is not None:
-            atomic_dump(result, cached)
     if save:
         predictions_table.save(run_path, result.predictions)
-        for name, payload in result.payloads.items():
-            save_model(run_path, name, payload)
+        for name, saved in result.payloads.items():
+            save_model(run_path, name, saved)
     return result
 
 
-def _source_digest() -> str:
-    """SHA-256 of the code that fits the models (this package and the selection chain)."""
+def _source_files() -> list[Path]:
+    """The code that fits the models: ``splkit/models/*.py`` and every module of ``splkit/selection``."""
     from splkit import selection
 
+    folders = (Path(__file__).parent, Path(selection.__file__).parent)
+    return [path for folder in folders for path in sorted(folder.rglob("*.py"))]
+
+
+def _source_digest() -> str:
+    """SHA-256 of :func:`_source_files` (names relative to ``splkit/`` and contents)."""
     digest = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")) + [Path(selection.__file__)]:
+    root = Path(__file__).parent.parent
+    for path in _source_files():
+        digest.update(f"{path.relative_to(root).as_posix()}\n".encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-@dataclass(frozen=True)
-class ModelInputs:
-    """Everything :func:`fit_models` reads from the run directory (notebooks 01–04)."""
-
-    cohort: pd.DataFrame
-    rad: pd.DataFrame
-    dtl: pd.DataFrame
-    rad_selected: list[str]
-    dtl_selected: list[str]
-    clinical_columns: list[str]
-    encoder: Any
-
-
-def load_inputs(run_path: str | Path) -> ModelInputs:
-    """Read the cohort, both candidate tables, the selections and the clinical predictors and encoder."""
-    run_path = Path(run_path)
-    cohort = load_cohort(run_path)
-    rad = load_candidates(run_path, "radiomics", cohort.index)
-    dtl = load_candidates(run_path, "deep", cohort.index)
-    clin_cols = clinical_predictors(run_path, cohort)
-    return ModelInputs(
-        cohort=cohort,
-        rad=rad,
-        dtl=dtl,
-        rad_selected=selected_features(run_path, "radiomics", rad),
-        dtl_selected=selected_features(run_path, "deep", dtl),
-        clinical_columns=clin_cols,
-        encoder=clinical_encoder(run_path, clin_cols),
-    )
 
 
 def inputs_key(settings: Settings, inputs: ModelInputs, factory: SelectorFactory) -> str:
@@ -313,11 +284,7 @@ def _fit_models(
         return final_pipeline(sources)[0]
 
     meta = Pipeline([("prep", encoder), ("svm", svm())])
-    names = ["Rad", "DTL", "DLR", "CDLR"]
-    if cfg.get("clinical_svm", True):
-        names.append("Clinical-SVM")
-    if cfg.get("paper_compatible", False):
-        names.append(IN_SAMPLE)
+    names = model_names(cfg)
 
     rows, estimators, features, params = [], {}, {}, {}
     train_scores: dict[str, np.ndarray] = {}
@@ -356,7 +323,7 @@ def _fit_models(
                 val_scores[name] = stack.predict_proba(X_val)[:, 1]
                 estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
                 estimators["CDLR stack"] = stack
-            elif name == "Clinical-SVM":
+            elif name == CLINICAL_SVM:
                 final = clone(meta).fit(X_train[clin_cols], y_train)
                 train_scores[name] = oof(
                     Pipeline([("select", ColumnSelector(clin_cols)), ("model", clone(meta))])
@@ -378,6 +345,7 @@ def _fit_models(
                 train_scores[name] = stack.predict_proba(X_train)[:, 1]
                 val_scores[name] = stack.predict_proba(X_val)[:, 1]
                 estimators[name], features[name] = stack.meta_, [SCORE_NAME, *clin_cols]
+                estimators[f"{name} stack"] = stack
             params[name] = best_params(estimators[name])
             rows.append(_rows(X_train.index, cohort, name, train_scores[name]))
             rows.append(_rows(X_val.index, cohort, name, val_scores[name]))
@@ -391,9 +359,9 @@ def _fit_models(
         saved_settings["selection"] = saved_settings["selection"].to_dict()
     payloads = {}
     for name in names:
-        payloads[name] = _payload(estimators[name], features[name], saved_settings, params[name])
-        if name == "CDLR":
-            payloads[name]["stack"] = estimators["CDLR stack"]
+        payloads[name] = payload(estimators[name], features[name], saved_settings, params[name])
+        if f"{name} stack" in estimators:  # the whole stack, as splkit.study applies it to new patients
+            payloads[name]["stack"] = estimators[f"{name} stack"]
     result = FittedModels(
         predictions=table,
         estimators=estimators,
@@ -403,95 +371,3 @@ def _fit_models(
         cdlr_train_dlr_score=pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index),
     )
     return result
-
-
-def _payload(
-    estimator: BaseEstimator, features: list[str], settings: dict[str, Any], params: dict[str, Any]
-) -> dict[str, Any]:
-    """What ``models/<Model>.joblib`` holds.
-
-    For models with clinical inputs the ``estimator`` is the SVM on the *encoded* clinical terms (all
-    numeric, missing values imputed with training medians/modes), so that SHAP and other numeric tools
-    can use it; the fitted ``encoder`` and the raw ``input_features`` are saved beside it, and
-    ``pipeline`` takes the raw columns.
-    """
-    payload = {
-        "estimator": estimator,
-        "features": list(features),
-        "settings": settings,
-        "best_params": params,
-    }
-    if isinstance(estimator, Pipeline) and "prep" in estimator.named_steps:
-        encoder = estimator.named_steps["prep"]
-        payload.update(
-            estimator=estimator.named_steps["svm"],
-            features=[str(f) for f in encoder.get_feature_names_out()],
-            encoder=encoder,
-            input_features=list(features),
-            pipeline=estimator,
-        )
-    return payload
-
-
-def load_model(run_path: str | Path, model: str) -> dict[str, Any]:
-    """The saved payload ``{"estimator", "features", "settings", "best_params"}`` of a model."""
-    path = model_path(run_path, model)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run notebook 05 (or 02 for Clinical) first")
-    return joblib.load(path)
-
-
-def model_inputs(run_path: str | Path, model: str) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Rebuild a saved model's input frame for every patient: ``(X, y, cohort)``, indexed by patient.
-
-    ``X`` (columns = the payload's ``features``) is what the saved ``estimator``'s ``predict_proba``
-    takes; for models with clinical inputs it is the encoded, imputed design (see :func:`_payload`).  For the CDLR the DLR score
-    column is the DLR's out-of-fold score on training and its full-training-fit score on validation
-    (as read from ``predictions.csv``); for the in-sample stacking variant it is the in-sample score.
-    """
-    run_path = Path(run_path)
-    payload = load_model(run_path, model)
-    feats = list(payload.get("input_features", payload["features"]))
-    cohort = load_cohort(run_path)
-    patients = cohort.index
-    parts = []
-    wanted = set(feats)
-    for source in ("radiomics", "deep"):
-        relative = Path(run_path) / (
-            "features/rad_candidates.parquet" if source == "radiomics" else "features/dtl_candidates.parquet"
-        )
-        if relative.exists():
-            table = load_candidates(run_path, source, patients)
-            cols = [c for c in table.columns if c in wanted]
-            if cols:
-                parts.append(table[cols])
-    clinical = [c for c in feats if c in cohort.columns]
-    if clinical:
-        parts.append(cohort[clinical])
-    if SCORE_NAME in wanted:
-        if model == IN_SAMPLE:
-            dlr = load_model(run_path, "DLR")
-            X_dlr, _, _ = model_inputs(run_path, "DLR")
-            score = pd.Series(dlr["estimator"].predict_proba(X_dlr[dlr["features"]])[:, 1], index=patients)
-        else:
-            table = predictions_table.load(run_path)
-            table = table[table["model"] == "DLR"].set_index("patient")["score"]
-            missing = patients.difference(table.index)
-            if len(missing):
-                raise ValueError(f"predictions.csv lacks DLR scores for patients {missing[:10].tolist()}")
-            score = table.loc[patients]
-        parts.append(score.rename(SCORE_NAME).to_frame())
-    X = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=patients)
-    absent = [f for f in feats if f not in X.columns]
-    if absent:
-        raise ValueError(
-            f"cannot rebuild inputs of {model}: features {absent[:10]} not found in the run directory"
-        )
-    X = X[feats]
-    if "encoder" in payload:
-        X = pd.DataFrame(
-            np.asarray(payload["encoder"].transform(X), dtype=float),
-            index=X.index,
-            columns=payload["features"],
-        )
-    return X, cohort["label"], cohort["cohort"]

@@ -451,9 +451,10 @@ def test_selection_cache_returns_the_same_selection_without_refitting(tmp_path):
 
 def test_fit_models_cache_hits_on_identical_inputs_and_misses_on_changed_ones(tmp_path, monkeypatch):
     from splkit.models import fit as fit_module
+    from splkit.run.cache import ContentCache
 
     run_path = make_fake_run(tmp_path / "run")
-    monkeypatch.setattr(fit_module, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(fit_module, "CACHE", ContentCache(tmp_path / "cache"))
     settings = fake_settings(run_path)
 
     def fit_cached(**kwargs):
@@ -468,7 +469,7 @@ def test_fit_models_cache_hits_on_identical_inputs_and_misses_on_changed_ones(tm
         )
 
     first = fit_cached()
-    assert len(list((tmp_path / "cache").glob("*.joblib"))) == 1
+    assert len(list((tmp_path / "cache").rglob("*.joblib"))) == 1
     real_fit = fit_module._fit_models
     monkeypatch.setattr(
         fit_module, "_fit_models", lambda *a, **k: pytest.fail("cache miss on identical inputs")
@@ -484,4 +485,15 @@ def test_fit_models_cache_hits_on_identical_inputs_and_misses_on_changed_ones(tm
     ].to_numpy()
     cohort.to_csv(run_path / "cohort.csv", index=False)
     fit_cached()  # other labels: refitted
-    assert len(list((tmp_path / "cache").glob("*.joblib"))) == 2
+    assert len(list((tmp_path / "cache").rglob("*.joblib"))) == 2
+
+
+def test_fit_cache_key_covers_the_whole_selection_package_and_the_models_code():
+    from splkit.models import fit as fit_module
+
+    root = Path(fit_module.__file__).parent.parent
+    files = {p.relative_to(root).as_posix() for p in fit_module._source_files()}
+    selection = {p.relative_to(root).as_posix() for p in (root / "selection").glob("*.py")}
+    assert selection and selection <= files
+    assert {"models/fit.py", "models/inputs.py", "models/estimators.py", "models/data.py"} <= files
+    assert len(fit_module._source_digest()) == 64
