@@ -7,6 +7,7 @@ training thresholds; :func:`save_study` gathers a run's fitted stages into ``<ru
 :meth:`Study.predict_proba` / :meth:`Study.predict` score any cohort, labelled or not.
 """
 
+from splkit.study.check import save_and_check_study
 from splkit.study.manifest import StudyFormatError, StudyVersionWarning, library_versions
 from splkit.study.models import StudyModels
 from splkit.study.study import Study, save_study
@@ -17,5 +18,6 @@ __all__ = [
     "StudyModels",
     "StudyVersionWarning",
     "library_versions",
+    "save_and_check_study",
     "save_study",
 ]
