@@ -8,16 +8,25 @@ from collections.abc import Sequence
 
 
 def _run(args: argparse.Namespace) -> int:
-    from splkit.book.runner import run_notebooks
+    from splkit.book.runner import RunFailed, run_notebooks
 
-    run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
+    try:
+        run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
+    except RunFailed as failure:
+        print(f"error: {failure}", file=sys.stderr)
+        return 1
     return 0
 
 
 def _book(args: argparse.Namespace) -> int:
     from splkit.book import build_book
+    from splkit.book.build import IncompleteRun
 
-    build_book(args.profile, run_dir=args.run_dir, output=args.output)
+    try:
+        build_book(args.profile, run_dir=args.run_dir, output=args.output)
+    except IncompleteRun as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -87,8 +96,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from splkit.config import ProfileError
+
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ProfileError, FileNotFoundError) as error:  # a user's mistake: the message, not a traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

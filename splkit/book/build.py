@@ -27,6 +27,10 @@ BOOK_SOURCES = PROJECT_ROOT / "book"
 JUPYTERLAB_ONLY_MIME_TYPES = ("application/vnd.plotly.v1+json",)
 
 
+class IncompleteRun(RuntimeError):
+    """A book was asked of a run whose notebooks did not all succeed."""
+
+
 def _stage_notebook(source: Path, target: Path) -> None:
     """Copy an executed notebook for the book: hide the overridden default parameters, and drop
     JupyterLab-only mime types whose HTML version the book shows.
@@ -53,6 +57,14 @@ def stage_book(run_dir: Path) -> Path:
     executed = RunDir(run_dir).notebooks
     if not executed.is_dir() or not any(executed.glob("*.ipynb")):
         raise FileNotFoundError(f"no executed notebooks in {executed}: run `splkit run` first")
+    from splkit.book.runner import failed_notebooks
+
+    problems = failed_notebooks(executed)
+    if problems:
+        raise IncompleteRun(
+            f"refusing to build a book from an incomplete or failed run ({executed}): {', '.join(problems)}; "
+            "rerun `splkit run` until every notebook succeeds"
+        )
     stage = RunDir(run_dir).book
     if stage.exists():
         shutil.rmtree(stage)

@@ -21,9 +21,70 @@ from splkit.run.rundir import RunDir
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 
+#: What a failed notebook shows in the run directory instead of its error (which may name patients).
+REDACTED_ERROR = (
+    "This notebook failed. Its error message is not kept in the run directory because it may name "
+    "patients or their files; it was shown on the terminal, and the full traceback is in a copy outside "
+    "the run directory."
+)
 
-def numbered_notebooks(directory: Path = NOTEBOOK_DIR) -> list[Path]:
-    """The ``NN_name.ipynb`` notebooks of ``directory`` in run (= reading) order."""
+
+class RunFailed(RuntimeError):
+    """A notebook failed: the error message first, then where the full traceback is."""
+
+    def __init__(self, notebook: str, error: BaseException, traceback_copy: Path | None):
+        message = f"{getattr(error, 'ename', type(error).__name__)}: {getattr(error, 'evalue', error)}"
+        where = f"full traceback: {traceback_copy}" if traceback_copy else "no executed copy was written"
+        super().__init__(
+            f"{notebook} failed — {message}\n{where} (outside the run directory: it may name patients)"
+        )
+        self.notebook, self.message, self.traceback_copy = notebook, message, traceback_copy
+
+
+def quarantine_failed_notebook(executed: Path) -> Path | None:
+    """Move a failed executed notebook's error out of the run directory.
+
+    The whole executed copy (with the traceback) goes to a private temporary folder; the copy left in
+    the run directory keeps its cells and outputs but every error output is replaced by
+    :data:`REDACTED_ERROR`, and papermill's ``exception`` flag stays set so ``splkit book`` refuses it.
+    """
+    import json
+    import shutil
+    import tempfile
+
+    if not executed.exists():
+        return None
+    private = Path(tempfile.mkdtemp(prefix="splkit-failed-")) / executed.name
+    shutil.copy2(executed, private)
+    notebook = json.loads(executed.read_text())
+    for cell in notebook.get("cells", []):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output.update(ename="NotebookFailed", evalue=REDACTED_ERROR, traceback=[REDACTED_ERROR])
+            elif output.get("name") == "stderr":
+                output["text"] = [REDACTED_ERROR]
+    notebook.setdefault("metadata", {}).setdefault("papermill", {})["exception"] = True
+    atomic_write_text(executed, json.dumps(notebook, indent=1))
+    return private
+
+
+def failed_notebooks(executed_dir: Path) -> list[str]:
+    """Executed notebooks of a run that failed (papermill's ``exception`` flag) or are missing."""
+    import json
+
+    problems = []
+    for source in numbered_notebooks():
+        executed = executed_dir / source.name
+        if not executed.exists():
+            problems.append(f"{source.name} (not run)")
+        elif json.loads(executed.read_text()).get("metadata", {}).get("papermill", {}).get("exception"):
+            problems.append(f"{source.name} (failed)")
+    return problems
+
+
+def numbered_notebooks(directory: Path | None = None) -> list[Path]:
+    """The ``NN_name.ipynb`` notebooks of ``directory`` (default: ``notebooks/``) in run (= reading) order."""
+    directory = NOTEBOOK_DIR if directory is None else directory
     notebooks = sorted(p for p in directory.glob("[0-9][0-9]_*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {directory}")
@@ -64,8 +125,8 @@ def run_notebooks(
     """Execute every numbered notebook (or those whose name starts with one of ``only``) in order.
 
     Prints one progress line per notebook with the time it took and returns ``[(name, seconds)]``.
-    Stops at the first failing notebook; papermill leaves the failing cell's traceback in the
-    executed copy in ``<run_dir>/notebooks/``.
+    Stops at the first failing notebook with :class:`RunFailed` (the error message first, then where
+    the full traceback is: a copy outside the run directory, see :func:`quarantine_failed_notebook`).
     """
     import papermill
 
@@ -96,12 +157,11 @@ def run_notebooks(
                 # the kernel talks to papermill over loopback; its TCP-encryption notice is noise here
                 extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
-        except Exception:
-            print(
-                f" FAILED after {time.perf_counter() - start:.1f} s (see {out_dir / notebook.name})",
-                flush=True,
-            )
-            raise
+        except Exception as error:
+            print(f" FAILED after {time.perf_counter() - start:.1f} s", flush=True)
+            raise RunFailed(
+                notebook.name, error, quarantine_failed_notebook(out_dir / notebook.name)
+            ) from None
         elapsed = time.perf_counter() - start
         timings.append((notebook.name, elapsed))
         print(f" done in {elapsed:.1f} s", flush=True)

@@ -42,3 +42,56 @@ def test_prepare_run_regenerates_a_stale_simulated_cohort(tmp_path):
     assert (data / "clinical.csv").stat().st_mtime_ns == stamp
     prepare_run(settings_for(3))  # another n: regenerated, not silently reused
     assert len(pd.read_csv(data / "clinical.csv")) == 3
+
+
+def _notebook(cells: list[str]) -> dict:
+    import nbformat
+
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells = [
+        nbformat.v4.new_code_cell('profile = "x"\nrun_dir = "y"', metadata={"tags": ["parameters"]})
+    ]
+    notebook.cells += [nbformat.v4.new_code_cell(source) for source in cells]
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def test_a_failing_notebook_reports_its_message_first_and_leaves_no_identifier_in_the_run(
+    tmp_path, monkeypatch
+):
+    """The error names a (fake) patient id and file: shown to the user, never kept in the run directory;
+    ``splkit book`` then refuses the run."""
+    import nbformat
+
+    from splkit.book import build, runner
+
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    nbformat.write(_notebook(["print('reading images')"]), notebooks / "01_ok.ipynb")
+    secret = "ZZ-SECRET-0042"
+    nbformat.write(
+        # the id is made at run time, as a real error message would carry it (the source never holds ids)
+        _notebook(
+            [
+                "pid = 'ZZ-SECRET-' + '0042'\nraise ValueError(f'patient {pid}: images/{pid}.png is not a readable PNG')"
+            ]
+        ),
+        notebooks / "02_fails.ipynb",
+    )
+    monkeypatch.setattr(runner, "NOTEBOOK_DIR", notebooks)
+    (tmp_path / "cohort").mkdir()
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"extends: smoke\nname: p\ndata:\n  path: {tmp_path / 'cohort'}\n  simulate: false\n")
+    run_dir = tmp_path / "run"
+
+    with pytest.raises(runner.RunFailed) as failure:
+        runner.run_notebooks(profile, run_dir=run_dir)
+    message = str(failure.value)
+    assert message.startswith(f"02_fails.ipynb failed — ValueError: patient {secret}")
+    assert failure.value.traceback_copy is not None and secret in failure.value.traceback_copy.read_text()
+    assert run_dir not in failure.value.traceback_copy.parents
+    leaked = [p for p in run_dir.rglob("*") if p.is_file() and secret in p.read_text(errors="replace")]
+    assert not leaked, f"the patient id reached {leaked}"
+    assert runner.failed_notebooks(run_dir / "notebooks") == ["02_fails.ipynb (failed)"]
+    with pytest.raises(build.IncompleteRun, match="02_fails.ipynb"):
+        build.stage_book(run_dir)
