@@ -16,7 +16,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from splkit.clinical.figures import forest_plot, nomogram_figure
-from splkit.clinical.io import describe_terms, format_or_table, odds_ratio_record, save_model
+from splkit.clinical.io import describe_terms, format_or_table, odds_ratio_record
 from splkit.clinical.nomogram import Nomogram
 from splkit.clinical.selection import (
     ClinicalSelection,
@@ -26,6 +26,7 @@ from splkit.clinical.selection import (
 )
 from splkit.cohort.run_tables import dictionary_spec, read_run_cohort
 from splkit.run import predictions
+from splkit.run.cache import atomic_dump
 from splkit.run.names import MODELS
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
@@ -255,8 +256,7 @@ def save_clinical_model(scores: ClinicalScores, data: ClinicalData, settings) ->
     """Save the pipeline refitted on all training patients, with its predictors and settings, as
     ``models/Clinical.joblib``; return the path."""
     predictors = scores.fitted.predictors_
-    return save_model(
-        RunDir(settings.run_path).model(CLINICAL),
+    return atomic_dump(
         {
             "estimator": scores.fitted.pipeline_,
             "features": predictors,
@@ -268,4 +268,5 @@ def save_clinical_model(scores: ClinicalScores, data: ClinicalData, settings) ->
                 "levels": {p: data.levels[p] for p in predictors if p in data.levels},
             },
         },
+        RunDir(settings.run_path).model(CLINICAL),
     )

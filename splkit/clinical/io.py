@@ -6,14 +6,11 @@ re-exported here from :mod:`splkit.cohort.run_tables` for the callers that still
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from splkit.book.format import fmt_p
 from splkit.clinical.encoding import NUMERIC_TYPES
 from splkit.cohort.run_tables import dictionary_spec  # noqa: F401 - re-exported (splkit.models.data)
-from splkit.run.report import atomic_dump
 
 
 def format_or_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
@@ -80,8 +77,3 @@ def describe_terms(encoder, units: dict[str, str] | None = None) -> dict[str, st
             level = term[len(column) + 1 : -1] if term != column else levels[1]
             out[term] = f"{column}: {level} vs {levels[0]} (reference)"
     return out
-
-
-def save_model(path: str | Path, payload: dict) -> Path:
-    """``joblib.dump`` to a temporary file and rename, so a half-written model never exists."""
-    return atomic_dump(payload, path)

@@ -15,6 +15,7 @@ from splkit.cohort.gallery import gallery_figure, pick_gallery_patients
 from splkit.cohort.load import Cohort
 from splkit.cohort.run_tables import dictionary_spec, write_run_tables
 from splkit.cohort.table1 import TableOne, comparability, table_one
+from splkit.run.cache import atomic_savefig
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 
@@ -134,6 +135,5 @@ def gallery(cohort: Cohort, settings):
     pairs = pick_gallery_patients(cohort.table, n_per_class=GALLERY_PER_CLASS, random_state=settings.seed)
     fig = gallery_figure(cohort, pairs, title=GALLERY_TITLE)
     path = RunDir(settings.run_path).figure("gallery", ".png")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=GALLERY_DPI)
+    atomic_savefig(fig, path, dpi=GALLERY_DPI)
     return fig

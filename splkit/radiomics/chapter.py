@@ -24,6 +24,7 @@ from splkit.book.plots import show
 from splkit.radiomics import figures, workflow
 from splkit.radiomics.extract import ExtractionResult, count_by_image_type, pyradiomics_version
 from splkit.radiomics.presets import Preset
+from splkit.run.cache import atomic_parquet
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 from splkit.selection import select_features
@@ -100,8 +101,8 @@ def extract(settings, preset: Preset) -> Extraction:
     reader2 = workflow.extract_for(settings, cohort, reader=2, preset=preset)
     result = Extraction(cohort, reader1, reader2, time.perf_counter() - start, int(settings.n_jobs))
     run.radiomics.parent.mkdir(parents=True, exist_ok=True)
-    reader1.features.to_parquet(run.radiomics)
-    reader2.features.to_parquet(run.radiomics_reader2)
+    atomic_parquet(reader1.features, run.radiomics)
+    atomic_parquet(reader2.features, run.radiomics_reader2)
     record(run, "radiomics.preset", preset.name)
     record(run, "radiomics.preset_sha256", preset.sha256)
     record(run, "radiomics.pyradiomics_version", pyradiomics_version())
@@ -185,7 +186,7 @@ def reproducibility(settings, extraction: Extraction) -> Reproducibility:
     values, candidates = workflow.icc_filter(settings, reader1, reader2, table)
     result = Reproducibility(values, candidates, len(workflow.icc_patients(settings, table, reader2)))
     run.rad_candidates.parent.mkdir(parents=True, exist_ok=True)
-    candidates.to_parquet(run.rad_candidates)
+    atomic_parquet(candidates, run.rad_candidates)
     write_table(run, "radiomics_icc", values.to_frame())
     record(
         run,

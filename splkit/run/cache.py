@@ -59,6 +59,17 @@ def atomic_dump(value: Any, path: str | Path) -> Path:
     return atomic_write(path, lambda tmp: joblib.dump(value, tmp))
 
 
+def atomic_parquet(table: Any, path: str | Path) -> Path:
+    """``table.to_parquet(path)`` atomically (:func:`atomic_write`): a killed run leaves no half table."""
+    return atomic_write(path, lambda tmp: table.to_parquet(tmp))
+
+
+def atomic_savefig(fig: Any, path: str | Path, **kwargs: Any) -> Path:
+    """``fig.savefig(path)`` (matplotlib) atomically, in the format of ``path``'s suffix."""
+    fmt = Path(path).suffix.lstrip(".") or "png"
+    return atomic_write(path, lambda tmp: fig.savefig(tmp, format=fmt, **kwargs))
+
+
 def file_sha256(path: str | Path) -> str:
     """SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
