@@ -9,6 +9,8 @@ Public API::
     candidates, pca = compress_embeddings(emb.table, train_patients, settings.deep.n_components)
     # or, with deep.finetune: net, history = fine_tune(backbone, train_crops, y); finetuned_features(...)
     maps = gradcam_maps(settings, cohort, patients)              # notebook 06
+
+Chapter 4 runs these steps through :class:`splkit.deep.chapter.DeepChapter`.
 """
 
 from splkit.deep.backbones import (
@@ -24,8 +26,11 @@ from splkit.deep.compress import DTLCompressor, compress_embeddings, dtl_names, 
 from splkit.deep.embed import Embeddings, embed_patients, measure_throughput
 from splkit.deep.finetune import (
     FineTunedDTL,
+    check_finetune,
     fine_tune,
+    finetune_dtl,
     finetuned_features,
+    finetuned_probability,
     load_finetuned_model,
     save_finetuned_model,
 )
@@ -38,7 +43,7 @@ from splkit.deep.gradcam import (
     save_gradcam_model,
 )
 from splkit.deep.outputs import backbone_statement, backbone_table, record_backbone
-from splkit.deep.overlay import mask_contours, overlay_figure
+from splkit.deep.overlay import frame_panels, mask_contours, overlay_figure
 from splkit.deep.preprocess import CropGeometry, crop_geometry, prepare_crop, to_network_input
 
 __all__ = [
@@ -58,9 +63,12 @@ __all__ = [
     "dtl_names",
     "embed_patients",
     "fine_tune",
+    "finetune_dtl",
     "finetuned_features",
+    "finetuned_probability",
     "FineTunedDTL",
     "fit_gradcam_head",
+    "frame_panels",
     "gradcam_crops",
     "gradcam_maps",
     "load_backbone",
@@ -78,21 +86,3 @@ __all__ = [
     "to_network_input",
     "variance_table",
 ]
-
-
-def check_finetune(deep) -> bool:
-    """Whether the profile asks for fine-tuning (``deep.finetune``); warns when no GPU is present."""
-    if not deep.get("finetune", False):
-        return False
-    import warnings
-
-    import torch
-
-    if not torch.cuda.is_available():
-        warnings.warn(
-            "deep.finetune: true without a GPU: the last block is trained on the CPU, which is slow for "
-            "ResNet-50 (EfficientNet-Lite0 stays practical)",
-            UserWarning,
-            stacklevel=2,
-        )
-    return True

@@ -2,20 +2,18 @@
 
 Each patient's embedding is the global-average-pooled output of the backbone's last convolutional
 block (2048 values for ResNet-50, 1280 for EfficientNet-Lite0) for the crop of
-:mod:`splkit.deep.preprocess`.  Embeddings are cached in ``<project root>/.cache/deep/`` under the
-sha256 of the image bytes, the mask bytes, the backbone and its weights' sha256, the preprocessing
-settings and the torch version; a cache file is written to a temporary name and renamed, so an
-interrupted run never leaves half a file.
+:mod:`splkit.deep.preprocess`.  Embeddings are cached in ``<project root>/.cache/deep/`` (the one
+cache of splkit, :class:`splkit.run.cache.ContentCache`) under the sha256 of the image bytes, the mask
+bytes, the backbone and its weights' sha256, the preprocessing settings and the torch version — the
+content of the inputs, never their paths; entries are written atomically, so an interrupted run never
+leaves half a file.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 import time
-import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,12 +23,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from splkit.config import PROJECT_ROOT
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
+from splkit.run.cache import CACHE_ROOT, CacheError, ContentCache
 from splkit.run.progress import progress_bar
 
-CACHE_DIR = PROJECT_ROOT / ".cache" / "deep"
+#: The embedding cache's folder (a :class:`splkit.run.cache.ContentCache` of ``joblib`` entries).
+CACHE_DIR = CACHE_ROOT / "deep"
 
 
 def _quiet(progress: bool) -> dict[str, Any]:
@@ -68,40 +67,13 @@ def cache_key(image_bytes: bytes, mask_bytes: bytes, spec: BackboneSpec, deep: M
     return digest.hexdigest()
 
 
-def _cache_path(cache_dir: Path, key: str) -> Path:
-    return Path(cache_dir) / key[:2] / f"{key}.npy"
-
-
-def save_cached(cache_dir: Path, key: str, vector: np.ndarray) -> Path:
-    """Write one embedding atomically (temporary file in the same folder, then ``os.replace``)."""
-    path = _cache_path(cache_dir, key)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{key[:12]}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.save(handle, np.asarray(vector, dtype=np.float32))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load_cached(cache_dir: Path, key: str, dim: int) -> np.ndarray | None:
-    """The cached embedding, or None when missing or unreadable (then it is recomputed)."""
-    path = _cache_path(cache_dir, key)
-    if not path.is_file():
-        return None
-    try:
-        vector = np.load(path)
-    except (OSError, ValueError) as error:
-        warnings.warn(f"ignoring unreadable embedding cache file {path} ({error}); recomputing", stacklevel=2)
-        return None
-    if vector.shape != (dim,):
-        warnings.warn(
-            f"ignoring embedding cache file {path} of shape {vector.shape}; recomputing", stacklevel=2
+def load_cached(cache: ContentCache, key: str, dim: int) -> np.ndarray | None:
+    """The cached embedding of ``key``, or ``None`` when absent (a corrupt entry is a ``CacheError``)."""
+    vector = cache.get(key)
+    if vector is not None and np.shape(vector) != (dim,):
+        raise CacheError(
+            f"embedding cache entry {cache.path(key)} has shape {np.shape(vector)}, not ({dim},)"
         )
-        return None
     return vector
 
 
@@ -181,7 +153,7 @@ def embed_patients(
     deep: Mapping[str, Any],
     patients: Iterable[str] | None = None,
     n_jobs: int = 1,
-    cache_dir: Path | None = CACHE_DIR,
+    cache_dir: str | Path | None = CACHE_DIR,
     progress: bool = True,
 ) -> Embeddings:
     """Embeddings of ``patients`` (default: all of ``cohort.table``), from the cache where possible.
@@ -200,20 +172,21 @@ def embed_patients(
     n_jobs
         Threads for torch (``torch.set_num_threads``).
     cache_dir
-        Where embeddings are cached; ``None`` disables the cache.
+        The folder of the embedding cache (``.cache/deep``); ``None`` disables the cache.
     """
     patients = list(cohort.table.index if patients is None else patients)
+    cache = None if cache_dir is None else ContentCache(Path(cache_dir).absolute(), format="joblib")
     spec = backbone.spec
     torch.set_num_threads(max(int(n_jobs), 1))
     vectors: dict[str, np.ndarray] = {}
     keys: dict[str, str] = {}
     todo: list[str] = []
     for patient in patients:
-        if cache_dir is not None:
+        if cache is not None:
             keys[patient] = cache_key(
                 _file_bytes(cohort, "images", patient), _file_bytes(cohort, "masks", patient), spec, deep
             )
-            cached = load_cached(cache_dir, keys[patient], spec.embedding_dim)
+            cached = load_cached(cache, keys[patient], spec.embedding_dim)
             if cached is not None:
                 vectors[patient] = cached
                 continue
@@ -231,8 +204,8 @@ def embed_patients(
     seconds = time.perf_counter() - start
     for patient, vector in zip(todo, computed, strict=True):
         vectors[patient] = vector
-        if cache_dir is not None:
-            save_cached(cache_dir, keys[patient], vector)
+        if cache is not None:
+            cache.put(keys[patient], np.asarray(vector, dtype=np.float32))
     table = pd.DataFrame(
         np.stack([vectors[p] for p in patients]) if patients else np.empty((0, spec.embedding_dim)),
         index=pd.Index(patients, name="patient"),

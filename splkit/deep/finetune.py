@@ -27,6 +27,7 @@ are never used.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -39,13 +40,27 @@ from torch import nn
 from splkit.deep.backbones import Backbone, BackboneSpec, build_backbone
 from splkit.deep.compress import dtl_names
 from splkit.deep.embed import _quiet, load_crop
-from splkit.deep.gradcam import GRADCAM_MODEL_FILE, Reference
-from splkit.deep.outputs import dump_joblib
+from splkit.deep.outputs import FINETUNED_MODEL, GRADCAM_MODEL
 from splkit.deep.preprocess import to_network_input
+from splkit.deep.reference import Reference
+from splkit.run.cache import atomic_dump, atomic_write
 from splkit.run.progress import progress_bar
-from splkit.run.report import atomic_write
+from splkit.run.rundir import RunDir
 
-FINETUNED_MODEL_FILE = "models/dtl_finetuned.pt"
+
+def check_finetune(deep: Mapping[str, Any], stacklevel: int = 2) -> bool:
+    """Whether the profile asks for fine-tuning (``deep.finetune``); warns when no GPU is present
+    (``stacklevel`` as for :func:`warnings.warn`: the caller by default)."""
+    if not deep.get("finetune", False):
+        return False
+    if not torch.cuda.is_available():
+        warnings.warn(
+            "deep.finetune: true without a GPU: the last block is trained on the CPU, which is slow for "
+            "ResNet-50 (EfficientNet-Lite0 stays practical)",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    return True
 
 
 class FineTunedDTL(nn.Module):
@@ -237,20 +252,78 @@ def finetuned_features(
     return pd.DataFrame(values, index=pd.Index(patients, name="patient"), columns=dtl_names(values.shape[1]))
 
 
+def finetune_dtl(
+    backbone: Backbone,
+    cohort: Any,
+    train_patients: Iterable[str],
+    deep: Mapping[str, Any],
+    seed: int = 0,
+    n_jobs: int = 1,
+    progress: bool = True,
+) -> tuple[FineTunedDTL, pd.DataFrame, pd.DataFrame]:
+    """Chapter 4 with ``deep.finetune: true``: fine-tune on the training patients, then featurise everyone.
+
+    The network learns from the training patients' crops and labels only (``deep.n_components`` bottleneck
+    units, capped at the number of training patients; ``deep.finetune_epochs``,
+    ``deep.finetune_learning_rate``, ``deep.batch_size``), seeded by ``seed``.
+
+    Returns
+    -------
+    (network, history, features)
+        The trained network, its loss per epoch and the DTL features of every patient of ``cohort.table``.
+    """
+    train = list(train_patients)
+    table = cohort.table
+    crops = np.stack([load_crop(cohort, p, deep)[0] for p in train])
+    network, history = fine_tune(
+        backbone,
+        crops,
+        table.loc[train, "label"],
+        n_features=min(int(deep["n_components"]), len(train)),
+        epochs=int(deep["finetune_epochs"]),
+        learning_rate=float(deep["finetune_learning_rate"]),
+        batch_size=int(deep["batch_size"]),
+        seed=seed,
+        progress=progress,
+    )
+    features = finetuned_features(network, cohort, table.index, deep, n_jobs=n_jobs, progress=progress)
+    return network, history, features
+
+
+def finetuned_probability(
+    model: FineTunedDTL, cohort: Any, patients: Iterable[str], deep: Mapping[str, Any]
+) -> pd.Series:
+    """The network's probability of malignancy for ``patients`` (index = pseudonyms)."""
+    patients = list(patients)
+    crops = np.stack([load_crop(cohort, p, deep)[0] for p in patients])
+    spec = model.backbone.spec
+    with torch.inference_mode():
+        logits = model(to_network_input(crops, spec.mean, spec.std))[:, 0]
+    return pd.Series(torch.sigmoid(logits).numpy(), index=patients)
+
+
+def _torch_save(payload: Any, path: str) -> None:
+    """``torch.save`` through a file handle: the archive's inner folder is then always ``archive``, not
+    the temporary file's random name, so the same network gives the same bytes."""
+    with open(path, "wb") as handle:
+        torch.save(payload, handle)
+
+
 def save_finetuned_model(run_path: str | Path, model: FineTunedDTL, deep: Mapping[str, Any]) -> Path:
     """Write the trained network (backbone spec + all weights) to ``models/dtl_finetuned.pt``, and point
     ``models/dtl_gradcam.joblib`` at it."""
+    run = RunDir(run_path)
     payload = {
         "backbone": model.backbone.spec.to_dict(),
         "n_features": model.bottleneck.out_features,
         "state_dict": model.state_dict(),
         "deep": dict(deep),
     }
-    path = atomic_write(Path(run_path) / FINETUNED_MODEL_FILE, lambda tmp: torch.save(payload, tmp))
-    # the Grad-CAM model of this run is the fine-tuned network (see load_gradcam_model)
-    dump_joblib(
-        {"finetuned": FINETUNED_MODEL_FILE, "backbone": payload["backbone"], "deep": dict(deep)},
-        Path(run_path) / GRADCAM_MODEL_FILE,
+    path = atomic_write(run.model(FINETUNED_MODEL, ".pt"), lambda tmp: _torch_save(payload, tmp))
+    # the Grad-CAM model of this run is the fine-tuned network (see gradcam.load_gradcam_model)
+    pointer = path.relative_to(run.root).as_posix()  # "models/dtl_finetuned.pt": the run dir may move
+    atomic_dump(
+        {"finetuned": pointer, "backbone": payload["backbone"], "deep": dict(deep)}, run.model(GRADCAM_MODEL)
     )
     return path
 

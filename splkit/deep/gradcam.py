@@ -34,11 +34,13 @@ from torch import nn
 from splkit.deep.backbones import Backbone, BackboneSpec, build_backbone
 from splkit.deep.compress import DTLCompressor
 from splkit.deep.embed import _quiet, load_crop
-from splkit.deep.outputs import dump_joblib
+from splkit.deep.finetune import load_finetuned_model
+from splkit.deep.outputs import GRADCAM_MODEL
 from splkit.deep.preprocess import to_network_input
+from splkit.deep.reference import BASELINES, Reference
+from splkit.run.cache import atomic_dump
 from splkit.run.progress import progress_bar
-
-GRADCAM_MODEL_FILE = "models/dtl_gradcam.joblib"
+from splkit.run.rundir import RunDir
 
 
 def _l2_kwargs() -> dict[str, Any]:
@@ -84,25 +86,6 @@ def fit_gradcam_head(
     head.fit(pd.DataFrame(X, columns=features), y)
     head.feature_names_ = features
     return head
-
-
-BASELINES = ("training_mean", "zero")
-
-
-class Reference(nn.Module):
-    """Subtracts a per-channel reference activation from the last feature map (the Grad-CAM target layer).
-
-    With the zero reference this is the identity, and Grad-CAM is the textbook one on the backbone's last
-    convolutional block.  With the training-mean reference the map decomposes the logit's deviation from
-    the average training patient (see :class:`DTLClassifier`).
-    """
-
-    def __init__(self, reference: torch.Tensor):
-        super().__init__()
-        self.register_buffer("reference", reference.reshape(1, -1, 1, 1).clone())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return x - self.reference
 
 
 class DTLClassifier(nn.Module):
@@ -198,21 +181,19 @@ def save_gradcam_model(
         "baseline": baseline,
         "deep": dict(deep),
     }
-    return dump_joblib(payload, Path(run_path) / GRADCAM_MODEL_FILE)
+    return atomic_dump(payload, RunDir(run_path).model(GRADCAM_MODEL))
 
 
 def load_gradcam_model(run_path: str | Path) -> tuple[nn.Module, dict[str, Any]]:
     """Rebuild the DTL classifier saved by notebook 04 (checks the weights file's sha256): the PCA
     surrogate, or with ``deep.finetune`` the fine-tuned network."""
-    path = Path(run_path) / GRADCAM_MODEL_FILE
+    path = RunDir(run_path).model(GRADCAM_MODEL)
     if not path.is_file():
         raise FileNotFoundError(
             f"{path} is missing: run notebook 04 (deep features) into this run directory first"
         )
     payload = joblib.load(path)
     if payload.get("finetuned"):  # deep.finetune: the fine-tuned network is its own Grad-CAM model
-        from splkit.deep.finetune import load_finetuned_model
-
         model, _ = load_finetuned_model(Path(run_path) / payload["finetuned"])
         return model, payload
     backbone = build_backbone(BackboneSpec.from_dict(payload["backbone"]))

@@ -1,29 +1,28 @@
-"""What notebook 04 writes into the run directory, and how it says which backbone produced it."""
+"""How chapter 4 writes its feature tables and says which backbone produced them.
+
+Where each file goes is :class:`splkit.run.rundir.RunDir`'s (``run.deep_embeddings``,
+``run.dtl_candidates``, ``run.model("dtl_pca")``, …).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import joblib
 import pandas as pd
 
 from splkit.deep.backbones import BackboneSpec
-from splkit.run.report import atomic_write, record
+from splkit.run.cache import atomic_write
+from splkit.run.report import record
 
-EMBEDDINGS_FILE = "features/deep_embeddings.parquet"
-CANDIDATES_FILE = "features/dtl_candidates.parquet"
-PCA_FILE = "models/dtl_pca.joblib"
+#: Chapter 4's fitted objects, by their :meth:`splkit.run.rundir.RunDir.model` names: the PCA
+#: (``models/dtl_pca.joblib``), what rebuilds the Grad-CAM model (``models/dtl_gradcam.joblib``) and, with
+#: ``deep.finetune``, the fine-tuned network (``models/dtl_finetuned.pt``).
+PCA_MODEL, GRADCAM_MODEL, FINETUNED_MODEL = "dtl_pca", "dtl_gradcam", "dtl_finetuned"
 
 
 def write_parquet(table: pd.DataFrame, path: str | Path) -> Path:
     """Write ``table`` (index kept) as parquet via a temporary file and rename."""
     return atomic_write(Path(path), lambda tmp: table.to_parquet(tmp, index=True))
-
-
-def dump_joblib(value: Any, path: str | Path) -> Path:
-    """``joblib.dump`` via a temporary file and rename."""
-    return atomic_write(Path(path), lambda tmp: joblib.dump(value, tmp))
 
 
 def record_backbone(run_path: str | Path, spec: BackboneSpec) -> None:

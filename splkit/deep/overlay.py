@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+
+from splkit.deep.embed import as_array
 
 
 def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
@@ -14,6 +16,30 @@ def mask_contours(mask: np.ndarray) -> list[np.ndarray]:
 
     padded = np.pad(np.asarray(mask) > 0, 1).astype(float)
     return [contour - 1 + 0.5 for contour in find_contours(padded, 0.5)]
+
+
+def frame_panels(
+    cohort: Any, maps: Mapping[str, np.ndarray], captions: Iterable[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """The panels of :func:`overlay_figure` for ``(patient, caption)`` pairs, in their order.
+
+    Each panel holds the patient's full frame and reader-1 mask (from ``cohort``), the Grad-CAM map of
+    ``maps``, the pixel spacing in mm (the image's own; 1 mm for a plain array) and the caption.
+    """
+    panels = []
+    for patient, caption in captions:
+        image = cohort.read_image(patient)
+        spacing = image.GetSpacing() if hasattr(image, "GetSpacing") else (1.0, 1.0)
+        panels.append(
+            {
+                "image": as_array(image),
+                "heatmap": maps[patient],
+                "mask": as_array(cohort.read_mask(patient)),
+                "spacing": spacing,
+                "label": caption,
+            }
+        )
+    return panels
 
 
 def overlay_figure(

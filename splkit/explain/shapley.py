@@ -10,21 +10,22 @@ model output for every explained patient.  SHAP explains the *model*, not the di
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import shap
-from joblib import Memory, Parallel, delayed
+from joblib import Parallel, delayed
 
-from splkit.config import PROJECT_ROOT
+from splkit.run.cache import CACHE_ROOT, ContentCache, content_key
 
 #: Up to this many features the exact explainer (2^M coalitions per background row) is affordable.
 EXACT_MAX_FEATURES = 10
 #: Patients per parallel task (fixed, so that results do not depend on the number of processes).
 BLOCK_SIZE = 8
-#: Where ``explain_model(cache=True)`` keeps computed blocks.
-CACHE_DIR = PROJECT_ROOT / ".cache" / "shap"
+#: Where ``explain_model(cache=True)`` keeps computed blocks (a :class:`~splkit.run.cache.ContentCache`).
+CACHE_DIR = CACHE_ROOT / "shap"
 
 
 @dataclass(frozen=True)
@@ -100,13 +101,19 @@ def explain_model(
     data = X_explain.to_numpy(dtype=float)
     method = "exact" if len(features) <= EXACT_MAX_FEATURES else "permutation"
     evals = max(max_evals, 2 * len(features) + 1)
-    compute = Memory(CACHE_DIR, verbose=0).cache(_shap_block) if cache else _shap_block
-    blocks = Parallel(n_jobs=n_jobs)(
-        delayed(compute)(
-            estimator, features, background, data[start : start + BLOCK_SIZE], method, evals, random_state + b
-        )
+    tasks = [
+        (estimator, features, background, data[start : start + BLOCK_SIZE], method, evals, random_state + b)
         for b, start in enumerate(range(0, len(data), BLOCK_SIZE))
-    )
+    ]
+    store = ContentCache(CACHE_DIR, format="joblib") if cache else None
+    keys = [block_key(*task) for task in tasks] if store is not None else []
+    blocks = [store.get(key) for key in keys] if store is not None else [None] * len(tasks)
+    todo = [i for i, block in enumerate(blocks) if block is None]
+    computed = Parallel(n_jobs=n_jobs)(delayed(_shap_block)(*tasks[i]) for i in todo)
+    for i, block in zip(todo, computed, strict=True):
+        blocks[i] = block
+        if store is not None:
+            store.put(keys[i], block)
     explanation = shap.Explanation(
         values=np.vstack([values for values, _ in blocks]),
         base_values=np.concatenate([base for _, base in blocks]),
@@ -114,6 +121,14 @@ def explain_model(
         feature_names=features,
     )
     return ShapResult(explanation, list(X_explain.index), method, n_background)
+
+
+def block_key(*task) -> str:
+    """The cache key of one block: its inputs' content (model, background, rows, settings, seed), the
+    block code's source and the shap version — never a path (nor an array's memory layout)."""
+    code = inspect.getsource(_shap_block) + inspect.getsource(probability_function)
+    parts = [np.ascontiguousarray(part) if isinstance(part, np.ndarray) else part for part in task]
+    return content_key("shap-block", shap.__version__, code, *parts)
 
 
 def _shap_block(

@@ -8,9 +8,13 @@ import numpy as np
 import pandas as pd
 from PIL import Image
 
+from splkit.config import Settings, load_profile
+
 
 class SyntheticCohort:
     """Mimics the parts of ``splkit.cohort.Cohort`` that ``splkit.deep`` uses."""
+
+    positive_label = "malignant"
 
     def __init__(self, folder: Path, n: int = 12, shape: tuple[int, int] = (96, 128), seed: int = 0):
         rng = np.random.default_rng(seed)
@@ -57,3 +61,11 @@ DEEP = {
     "n_components": 4,
     "finetune": False,
 }
+
+
+def chapter_settings(run_dir: Path, **deep) -> Settings:
+    """The smoke profile on ``run_dir`` with the tiny :data:`DEEP` network settings (and ``deep`` overrides)."""
+    profile = load_profile("smoke").to_dict()
+    profile["deep"] = {**profile["deep"], **DEEP, "finetune_epochs": 2, **deep}
+    profile["selection"] = {**profile["selection"], "lasso_cv_folds": 3}
+    return Settings({**profile, "run_dir": str(run_dir), "n_jobs": 1})

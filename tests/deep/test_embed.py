@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from deep._synthetic import DEEP, SyntheticCohort
 
 from splkit.deep import embed
 from splkit.deep.backbones import build_backbone, resolve_backbone
+from splkit.run.cache import CacheError, ContentCache
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def test_embeddings_then_cache_hit(backbone, cohort, tmp_path, monkeypatch):
     assert first.table.shape == (6, 1280) and first.n_computed == 6 and first.n_cached == 0
     assert first.table.index.name == "patient" and np.isfinite(first.table.to_numpy()).all()
     assert first.table.std().max() > 0  # not constant across patients
-    assert len(list(cache.rglob("*.npy"))) == 6 and not list(cache.rglob("*.tmp"))
+    assert len(list(cache.rglob("*.joblib"))) == 6 and not list(cache.rglob("*.tmp"))
 
     def no_network(*args, **kwargs):
         raise AssertionError("the network ran although every embedding is cached")
@@ -61,23 +64,59 @@ def test_changed_mask_is_a_cache_miss(backbone, cohort, tmp_path):
     assert again.n_computed == 1
 
 
-def test_cache_write_is_atomic(tmp_path, monkeypatch):
-    def broken_save(handle, array):
-        handle.write(b"\x93NUMPY half a file")
+def test_cache_entries_are_the_computed_vectors_under_content_keys(backbone, cohort, tmp_path):
+    cache = tmp_path / "cache"
+    first = embed.embed_patients(backbone, cohort, DEEP, cache_dir=cache, progress=False)
+    store = ContentCache(cache, format="joblib")  # the one cache of splkit
+    for patient in cohort.table.index:
+        key = embed.cache_key(
+            cohort.images[patient].read_bytes(), cohort.masks[patient].read_bytes(), backbone.spec, DEEP
+        )
+        vector = store.get(key)
+        assert vector.dtype == np.float32
+        np.testing.assert_array_equal(vector, first.table.loc[patient].to_numpy())  # bit-identical
+
+
+def test_cache_key_ignores_paths(backbone, cohort, tmp_path):
+    cache = tmp_path / "cache"
+    embed.embed_patients(backbone, cohort, DEEP, patients=["P0002"], cache_dir=cache, progress=False)
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    for files in (cohort.images, cohort.masks):
+        files["P0002"] = files["P0002"].rename(moved / files["P0002"].name)
+    again = embed.embed_patients(backbone, cohort, DEEP, patients=["P0002"], cache_dir=cache, progress=False)
+    assert again.n_cached == 1 and again.n_computed == 0
+
+
+def test_cache_write_is_atomic(backbone, cohort, tmp_path, monkeypatch):
+    import joblib
+
+    def killed_dump(value, filename):
+        Path(filename).write_bytes(b"half a file")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(embed.np, "save", broken_save)
+    monkeypatch.setattr(joblib, "dump", killed_dump)
+    cache = tmp_path / "cache"
     with pytest.raises(KeyboardInterrupt):
-        embed.save_cached(tmp_path, "ab" * 32, np.ones(4))
-    assert not any(p.is_file() for p in tmp_path.rglob("*"))  # neither the .npy nor a temporary file
+        embed.embed_patients(backbone, cohort, DEEP, patients=["P0001"], cache_dir=cache, progress=False)
+    assert not any(p.is_file() for p in cache.rglob("*"))  # neither an entry nor a temporary file
 
 
-def test_unreadable_cache_file_is_recomputed(tmp_path):
-    key = "cd" * 32
-    path = embed.save_cached(tmp_path, key, np.ones(4))
-    path.write_bytes(b"garbage")
-    with pytest.warns(UserWarning, match="unreadable"):
-        assert embed.load_cached(tmp_path, key, 4) is None
+def test_corrupt_cache_entry_is_an_error_naming_the_file(backbone, cohort, tmp_path):
+    cache = tmp_path / "cache"
+    embed.embed_patients(backbone, cohort, DEEP, patients=["P0001"], cache_dir=cache, progress=False)
+    (entry,) = cache.rglob("*.joblib")
+    entry.write_bytes(b"garbage")
+    with pytest.raises(CacheError, match=entry.name):
+        embed.embed_patients(backbone, cohort, DEEP, patients=["P0001"], cache_dir=cache, progress=False)
+
+
+def test_cache_entry_of_the_wrong_shape_is_an_error(tmp_path):
+    store = ContentCache(tmp_path, format="joblib")
+    store.put("ab" * 32, np.ones(3, dtype=np.float32))
+    with pytest.raises(CacheError, match="shape"):
+        embed.load_cached(store, "ab" * 32, 4)
+    assert embed.load_cached(store, "cd" * 32, 4) is None
 
 
 def test_bad_mask_names_patient_and_file_before_the_network_runs(backbone, cohort, monkeypatch, tmp_path):

@@ -78,3 +78,17 @@ def test_fine_tuning_needs_both_classes(trained):
     _, backbone, _, crops, _, _, _, _ = trained
     with pytest.raises(ValueError, match="both classes"):
         finetune.fine_tune(backbone, crops, np.zeros(len(crops)), epochs=1, progress=False)
+
+
+def test_check_finetune(monkeypatch):
+    assert finetune.check_finetune({"finetune": False}) is False
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="without a GPU"):
+        assert finetune.check_finetune({"finetune": True}) is True
+
+
+def test_saved_network_has_reproducible_bytes(trained, tmp_path):
+    model = trained[5]
+    first = finetune.save_finetuned_model(tmp_path / "a", model, DEEP).read_bytes()
+    second = finetune.save_finetuned_model(tmp_path / "b", model, DEEP).read_bytes()
+    assert first == second  # no temporary file name inside the archive

@@ -44,3 +44,30 @@ def test_overlay_figure_wraps_panels_into_rows():
     assert fig.layout.yaxis4.domain[1] < fig.layout.yaxis1.domain[0]  # the fourth panel starts row 2
     assert fig.layout.xaxis4.domain == fig.layout.xaxis1.domain  # in the first column
     assert fig.layout.width <= 800  # fits a book page
+
+
+def test_frame_panels_take_frame_mask_and_spacing_from_the_cohort(tmp_path):
+    import SimpleITK as sitk
+    from deep._synthetic import SyntheticCohort
+
+    from splkit.deep.overlay import frame_panels
+
+    cohort = SyntheticCohort(tmp_path, n=3, shape=(40, 50))
+    maps = {p: np.full((40, 50), 0.5, np.float32) for p in cohort.table.index}
+    panels = frame_panels(cohort, maps, [("P0002", "second"), ("P0001", "first")])
+    assert [p["label"] for p in panels] == ["second", "first"]  # the order of the captions
+    np.testing.assert_array_equal(panels[0]["image"], cohort.read_image("P0002"))
+    np.testing.assert_array_equal(panels[1]["mask"], cohort.read_mask("P0001"))
+    assert panels[0]["heatmap"] is maps["P0002"] and panels[0]["spacing"] == (1.0, 1.0)  # plain arrays
+
+    class ItkCohort:  # a splkit.cohort.Cohort reads SimpleITK images that carry their spacing in mm
+        def read_image(self, patient):
+            image = sitk.GetImageFromArray(cohort.read_image(patient))
+            image.SetSpacing((0.2, 0.3))
+            return image
+
+        def read_mask(self, patient):
+            return sitk.GetImageFromArray(cohort.read_mask(patient))
+
+    (panel,) = frame_panels(ItkCohort(), maps, [("P0003", "third")])
+    assert panel["spacing"] == (0.2, 0.3) and panel["image"].shape == (40, 50)

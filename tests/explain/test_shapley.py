@@ -49,10 +49,27 @@ def test_shap_cache_returns_the_computed_values(tmp_path, monkeypatch):
     model, X = _fitted(4)
     args = dict(background_size=10, random_state=0, cache=True)
     first = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
-    assert any((tmp_path / "shap").rglob("output.pkl"))
+    assert len(list((tmp_path / "shap").rglob("*.joblib"))) == 2  # one ContentCache entry per block of 8
+    assert not list((tmp_path / "shap").rglob("*.tmp"))
     monkeypatch.setattr(explain.shap.explainers, "Exact", None)  # a cache hit never builds an explainer
     second = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
-    pd.testing.assert_frame_equal(first.values, second.values)
+    np.testing.assert_array_equal(first.values.to_numpy(), second.values.to_numpy())  # bit-identical
+    np.testing.assert_array_equal(first.explanation.base_values, second.explanation.base_values)
+
+
+def test_shap_cache_keys_are_the_blocks_content(tmp_path, monkeypatch):
+    import splkit.explain.shapley as explain
+
+    monkeypatch.setattr(explain, "CACHE_DIR", tmp_path / "shap")
+    model, X = _fitted(4)
+    uncached = explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=0)
+    explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=0, cache=True)
+    renamed = X.iloc[60:70].rename(index=lambda p: f"Q{p}")  # other pseudonyms, same rows: a hit
+    monkeypatch.setattr(explain.shap.explainers, "Exact", None)
+    hit = explain_model(model, X.iloc[:60], renamed, background_size=10, random_state=0, cache=True)
+    np.testing.assert_array_equal(hit.values.to_numpy(), uncached.values.to_numpy())
+    with pytest.raises(TypeError):  # another seed is another background sample: a miss, so it computes
+        explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=1, cache=True)
 
 
 def test_pick_cases_follow_the_threshold():
