@@ -39,8 +39,8 @@ import pandas as pd
 import SimpleITK as sitk
 
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
-from splkit.radiomics.cache import CacheError, cache_file, file_sha256, read_cache, write_cache  # noqa: F401
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
+from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
 from splkit.run.progress import progress_bar
 
 #: Bump when splkit's side of the extraction changes what a cache entry holds.
@@ -260,8 +260,19 @@ def _init_worker() -> None:
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 
-def _run_task(task: ImageTask, preset: Preset, path: Path | None) -> tuple[str, dict | None, str | None]:
-    """Read, extract and cache one image; errors come back as text (never raised across processes)."""
+def _redact(error: str, task: ImageTask) -> str:
+    """``error`` without the image's and mask's paths or file names (they carry the patient's id)."""
+    for path, name in ((task.image, "<image>"), (task.mask, "<mask>")):
+        for text in sorted({str(path), str(Path(path).resolve()), Path(path).name}, key=len, reverse=True):
+            error = error.replace(text, name)
+    return error
+
+
+def _run_task(
+    task: ImageTask, preset: Preset, entry: tuple[Path, str] | None
+) -> tuple[str, dict | None, str | None]:
+    """Read, extract and cache one image; errors come back as text without paths (never raised across
+    processes).  ``entry`` is ``(cache folder, key)`` or ``None`` (no cache)."""
     from splkit.cohort import imaging
 
     try:
@@ -272,9 +283,9 @@ def _run_task(task: ImageTask, preset: Preset, path: Path | None) -> tuple[str, 
             f"{DIAGNOSTICS_PREFIX}Mask-original_SHA256": file_sha256(task.mask),
         } | extract_image(image, mask, preset)
     except Exception as err:  # noqa: BLE001 - reported with the patient by the caller
-        return task.patient, None, f"{type(err).__name__}: {err}"
-    if path is not None:
-        write_cache(path, {"values": values})
+        return task.patient, None, _redact(f"{type(err).__name__}: {err}", task)
+    if entry is not None:
+        ContentCache(entry[0], format="json").put(entry[1], {"values": values})
     return task.patient, values, None
 
 
@@ -315,14 +326,15 @@ def extract_cohort(
         raise ValueError("extract_cohort: duplicate patients in tasks")
     start = time.perf_counter()
     rows: dict[str, dict[str, Any]] = {}
-    todo: list[tuple[ImageTask, Path | None]] = []
+    todo: list[tuple[ImageTask, tuple[Path, str] | None]] = []
+    cache = ContentCache(Path(cache_dir).resolve(), format="json") if cache_dir is not None else None
     for task in tasks:
-        path = cache_file(Path(cache_dir), cache_key(task, preset)) if cache_dir is not None else None
-        cached = read_cache(path) if path is not None else None
+        entry = (cache.root, cache_key(task, preset)) if cache is not None else None
+        cached = cache.get(entry[1]) if cache is not None else None
         if cached is not None:
             rows[task.patient] = cached["values"]
         else:
-            todo.append((task, path))
+            todo.append((task, entry))
     n_cached = len(rows)
     by_patient = {t.patient: t for t in tasks}
     excluded: list[dict[str, str]] = []

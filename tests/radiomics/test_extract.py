@@ -1,10 +1,6 @@
 """Extraction: feature counts, the known traps, equality with plain pyradiomics, cache, failures."""
 
 import json
-import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -13,7 +9,6 @@ import yaml
 from radiomics import imageoperations
 from radiomics.featureextractor import RadiomicsFeatureExtractor
 
-from splkit.config import PROJECT_ROOT
 from splkit.radiomics import extract as ex
 from splkit.radiomics.presets import PRESET_DIR, load_preset
 
@@ -199,48 +194,50 @@ def test_failed_image_stops_or_is_excluded(tmp_path, preset):
     assert result.excluded[0]["reason"]
 
 
-def test_atomic_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    target = tmp_path / "ab" / "abcdef.json"
-
-    def broken_dump(obj, handle):
-        handle.write('{"values": {"half')
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(ex.json, "dump", broken_dump)
-    with pytest.raises(KeyboardInterrupt):
-        ex.write_cache(target, {"values": {"a": 1.0}})
-    assert not target.exists()
-    assert list(target.parent.iterdir()) == []
+def test_exclusion_reason_carries_no_path_or_file_name(tmp_path, preset):
+    """The recorded reason goes to results.json and the book: file names carry patient ids."""
+    folder = tmp_path / "ZZ-SECRET-7"
+    tasks = [write_case(folder, "P0001", 1), write_case(folder, "ZZ-SECRET-7", 2, empty_mask=True)]
+    tasks[1] = ex.ImageTask("P0002", tasks[1].image, tasks[1].mask, 0.2)
+    sitk.WriteImage(
+        sitk.Image(8, 8, sitk.sitkUInt8), str(tasks[1].mask)
+    )  # wrong geometry: ITK names the file
+    result = ex.extract_cohort(tasks, preset, n_jobs=1, progress=False, allow_exclusions=True)
+    assert "SECRET" not in json.dumps(result.excluded)
 
 
-def test_killed_write_leaves_no_cache_entry(tmp_path):
-    """A process killed (SIGKILL) in the middle of a cache write leaves no entry at the final path."""
-    target = tmp_path / "ab" / "abcdef.json"
+def test_killed_extraction_then_rerun_equals_an_uninterrupted_run(tmp_path, preset):
+    """kill -9 of a parallel extraction after some images are cached; the rerun completes from the cache
+    with features equal to an uninterrupted run, and no half-written entry is ever read."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+    import time
+
+    from splkit.config import PROJECT_ROOT
+
+    tasks = [write_case(tmp_path / "data", f"P00{i:02d}", seed=i) for i in range(1, 9)]
+    cache = tmp_path / "cache"
     script = textwrap.dedent(f"""
-        import os, time
         from splkit.radiomics import extract as ex
-        os.fsync = lambda fd: (print("writing", flush=True), time.sleep(60))
-        ex.write_cache(__import__("pathlib").Path({str(target)!r}), {{"values": {{"a": 1.0}}}})
+        tasks = [ex.ImageTask(p, ex.Path(i), ex.Path(m), 0.2) for p, i, m in {[(t.patient, str(t.image), str(t.mask)) for t in tasks]!r}]
+        ex.extract_cohort(tasks, "ultrasound2d", cache_dir={str(cache)!r}, n_jobs=2, progress=False)
     """)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        assert proc.stdout.readline().strip() == "writing"
-    finally:
-        proc.kill()
-        proc.wait()
-    assert not target.exists()
-    assert ex.read_cache(target) is None
-    assert [p.suffix for p in target.parent.iterdir()] == [".tmp"]  # only the orphaned temp file
-
-
-def test_corrupt_cache_is_an_error(tmp_path):
-    path = tmp_path / "x.json"
-    path.write_text('{"values": ')
-    with pytest.raises(ex.CacheError, match="corrupt"):
-        ex.read_cache(path)
-    path.write_text(json.dumps({"values": {"a": 1}}))
-    assert ex.read_cache(path) == {"values": {"a": 1}}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(cache.rglob("*.json"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its worker processes
+    proc.wait()
+    n_cached_before = len(list(cache.rglob("*.json")))
+    assert 2 <= n_cached_before < len(tasks), "the kill should land mid-run"
+    rerun = ex.extract_cohort(tasks, preset, cache_dir=cache, n_jobs=2, progress=False)
+    assert rerun.n_cached == n_cached_before and rerun.n_computed == len(tasks) - n_cached_before
+    clean = ex.extract_cohort(tasks, preset, n_jobs=1, progress=False)
+    assert rerun.features.equals(clean.features)
 
 
 def test_paper1561_counts_without_lbp3d(tmp_path):
