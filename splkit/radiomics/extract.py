@@ -260,20 +260,12 @@ def _init_worker() -> None:
     sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
 
 
-def _redact(error: str, task: ImageTask) -> str:
-    """``error`` without the image's and mask's paths or file names (they carry the patient's id)."""
-    for path, name in ((task.image, "<image>"), (task.mask, "<mask>")):
-        for text in sorted({str(path), str(Path(path).resolve()), Path(path).name}, key=len, reverse=True):
-            error = error.replace(text, name)
-    return error
-
-
 def _run_task(
     task: ImageTask, preset: Preset, entry: tuple[Path, str] | None
 ) -> tuple[str, dict | None, str | None]:
-    """Read, extract and cache one image; errors come back as text without paths (never raised across
-    processes).  ``entry`` is ``(cache folder, key)`` or ``None`` (no cache)."""
+    """Read, extract and cache (``entry``: folder, key) one image; errors come back as path-free text."""
     from splkit.cohort import imaging
+    from splkit.cohort.redact import redact_paths
 
     try:
         image = imaging.read_image(task.image, spacing_mm=task.spacing)
@@ -283,7 +275,11 @@ def _run_task(
             f"{DIAGNOSTICS_PREFIX}Mask-original_SHA256": file_sha256(task.mask),
         } | extract_image(image, mask, preset)
     except Exception as err:  # noqa: BLE001 - reported with the patient by the caller
-        return task.patient, None, _redact(f"{type(err).__name__}: {err}", task)
+        return (
+            task.patient,
+            None,
+            redact_paths(f"{type(err).__name__}: {err}", {"<image>": task.image, "<mask>": task.mask}),
+        )
     if entry is not None:
         ContentCache(entry[0], format="json").put(entry[1], {"values": values})
     return task.patient, values, None
