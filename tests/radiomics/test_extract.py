@@ -218,7 +218,7 @@ def test_killed_extraction_then_rerun_equals_an_uninterrupted_run(tmp_path, pres
 
     from splkit.config import PROJECT_ROOT
 
-    tasks = [write_case(tmp_path / "data", f"P00{i:02d}", seed=i) for i in range(1, 9)]
+    tasks = [write_case(tmp_path / "data", f"P00{i:02d}", seed=i) for i in range(1, 17)]
     cache = tmp_path / "cache"
     script = textwrap.dedent(f"""
         from splkit.radiomics import extract as ex
@@ -230,8 +230,10 @@ def test_killed_extraction_then_rerun_equals_an_uninterrupted_run(tmp_path, pres
     deadline = time.monotonic() + 120
     while len(list(cache.rglob("*.json"))) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
+    assert proc.poll() is None, "the extraction finished before it could be killed"
     os.killpg(proc.pid, signal.SIGKILL)  # the run and its worker processes
     proc.wait()
+    time.sleep(1)  # let the killed workers go
     n_cached_before = len(list(cache.rglob("*.json")))
     assert 2 <= n_cached_before < len(tasks), "the kill should land mid-run"
     rerun = ex.extract_cohort(tasks, preset, cache_dir=cache, n_jobs=2, progress=False)
