@@ -108,6 +108,11 @@ def _numbers(values: pd.Series) -> pd.Series:
     return pd.to_numeric(values, errors="coerce")
 
 
+def _numbers_or_decimal_commas(values: pd.Series) -> pd.Series:
+    """Numbers, counting ``2,5`` as one (to infer the type; the value itself is still reported)."""
+    return _numbers(values.astype(str).str.replace(",", ".", regex=False).where(values.notna()))
+
+
 def _level_key(value: str) -> str | float:
     """Values compare as numbers when both are numbers (``1`` = ``1.0``), else as text."""
     try:
@@ -119,7 +124,7 @@ def _level_key(value: str) -> str | float:
 def infer_entry(values: pd.Series) -> dict:
     """The dictionary entry splkit infers for an undeclared column (non-missing values as text)."""
     present = values.dropna()
-    numbers = _numbers(present)
+    numbers = _numbers_or_decimal_commas(present)
     n_numbers = int(numbers.notna().sum())
     if len(present) == 0 or n_numbers >= NUMERIC_SHARE * len(present):
         distinct = set(numbers.dropna().tolist())
@@ -146,12 +151,16 @@ def convert_column(
     if entry["type"] == "numeric" or (entry["type"] == "ordinal" and not allowed):
         numbers = _numbers(values)
         for patient, raw in present[numbers[present.index].isna()].items():
-            hint = " (use a decimal point)" if "," in raw else ""
+            comma = "," in raw
             problems.append(
                 Problem(
                     patient,
                     "clinical.csv",
-                    f"{column} is {entry['type']} ({source}) but has the value {raw!r}{hint}",
+                    f"{column} is {entry['type']} ({source}) but has the value {raw!r}"
+                    + (" (use a decimal point)" if comma else ""),
+                    f"{column} has numbers with a decimal comma (use a decimal point)"
+                    if comma
+                    else f"{column} is {entry['type']} ({source}) but has values that are not numbers",
                 )
             )
         if entry["type"] == "numeric" and allowed:
@@ -226,7 +235,7 @@ def identifier_like(column: str, values: pd.Series, ids: pd.Index) -> Problem | 
             "clinical.csv",
             f"column {column!r} looks like an identifier or a date by its name; {advice}",
         )
-    numbers = _numbers(present)
+    numbers = _numbers_or_decimal_commas(present)
     text = present[numbers.isna()]
     if len(text) > 10 and text.nunique() > max(10, IDENTIFIER_SHARE * len(values)):
         return Problem(

@@ -3,9 +3,13 @@
 Formats: PNG and JPEG (8 or 16 bit; RGB/RGBA screenshots are converted to gray with the ITU-R BT.601
 luma weights 0.299 R + 0.587 G + 0.114 B), NRRD, NIfTI (``.nii``/``.nii.gz``) and ultrasound DICOM.
 Every reader returns a 2-D image: singleton dimensions (a one-slice NRRD/NIfTI volume) are squeezed;
-a real 3-D volume or a multi-frame DICOM cine loop is an error.  Images come back as ``float32``,
-masks as ``uint8`` with values {0, 1}.  The pixel grid is what counts: origin is set to (0, 0) and
-direction to identity, so an image and its mask align pixel by pixel.
+a real 3-D volume or a multi-frame DICOM cine loop is an error.  Images come back as ``float32``
+grey levels 0–255 (the intensity rule of :mod:`splkit.cohort.intensity`: 8-bit as is, deeper images
+rescaled by their declared bit depth), masks as ``uint8`` with values {0, 1}.  Before any decoder
+runs, :func:`splkit.cohort.fileformat.preflight` checks the file's size, signature and end marker, and
+every failure is an :class:`ImageReadError` whose message holds no path.  The pixel grid is what
+counts: origin is set to (0, 0) and direction to identity, so an image and its mask align pixel by
+pixel.
 
 Pixel spacing (mm) is chosen in this order (see ``data/README.md``):
 
@@ -23,150 +27,52 @@ Region Calibration Module (``PhysicalUnitsXDirection`` code 3 = cm).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 import numpy as np
 import SimpleITK as sitk
 
+from splkit.cohort import intensity
+from splkit.cohort.dicom_io import DICOM_UNITS_CM, dicom_spacing, read_dicom
+from splkit.cohort.fileformat import (
+    SUFFIXES,
+    TRAILERS,
+    ImageInfo,
+    ImageReadError,
+    describe_read_error,
+    image_format,
+    preflight,
+    split_suffix,
+)
+
+__all__ = [
+    "DICOM_UNITS_CM",
+    "LUMA_WEIGHTS",
+    "SUFFIXES",
+    "TRAILERS",
+    "ImageInfo",
+    "ImageReadError",
+    "binarize_mask",
+    "check_image",
+    "choose_spacing",
+    "dicom_spacing",
+    "image_format",
+    "read_array",
+    "read_image",
+    "read_info",
+    "read_mask",
+    "split_suffix",
+    "to_gray",
+]
+
 #: ITU-R BT.601 luma weights for R, G, B.
 LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
-#: File suffixes splkit reads (lower case), and the format each one means.
-SUFFIXES = {
-    ".png": "png",
-    ".jpg": "jpeg",
-    ".jpeg": "jpeg",
-    ".nrrd": "nrrd",
-    ".nii": "nifti",
-    ".nii.gz": "nifti",
-    ".dcm": "dicom",
-}
-
-#: DICOM PhysicalUnitsX/YDirection code for centimetres (PS3.3 C.8.5.5.1.15).
-DICOM_UNITS_CM = 3
+#: A mask with more distinct values than this is not a label image (an image, or an anti-aliased export).
+MASK_MAX_LABEL_VALUES = 10
 
 Spacing = float | tuple[float, float]
-
-
-class ImageReadError(ValueError):
-    """An image or mask that splkit cannot use; the message says why (without the path)."""
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    """What a file says about itself.
-
-    Attributes
-    ----------
-    size
-        ``(width, height)`` in pixels (columns, rows) after squeezing singleton dimensions.
-    spacing_mm
-        ``(x, y)`` pixel spacing in mm from the header, or ``None`` (PNG/JPEG, uncalibrated DICOM).
-    spacing_source
-        ``"DICOM ultrasound regions"``, ``"DICOM PixelSpacing"``, ``"file header"`` or ``None``.
-    format
-        One of the values of :data:`SUFFIXES`.
-    channels
-        Samples per pixel (1 gray, 2 gray + alpha, 3 RGB, 4 RGBA).
-    """
-
-    size: tuple[int, int]
-    spacing_mm: tuple[float, float] | None
-    spacing_source: str | None
-    format: str
-    channels: int = 1
-
-
-def split_suffix(name: str) -> tuple[str, str | None]:
-    """Split a file name into ``(stem, suffix)`` for the supported suffixes (``None`` if unsupported).
-
-    ``"P.01.nii.gz"`` gives ``("P.01", ".nii.gz")``; the suffix is matched case-insensitively.
-    """
-    lower = name.lower()
-    for suffix in sorted(SUFFIXES, key=len, reverse=True):
-        if lower.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)], suffix
-    return name, None
-
-
-def image_format(path: str | Path) -> str:
-    """The format of ``path`` from its suffix; :class:`ImageReadError` if it is not supported."""
-    _, suffix = split_suffix(Path(path).name)
-    if suffix is None:
-        raise ImageReadError(f"unsupported file type (supported: {', '.join(SUFFIXES)})")
-    return SUFFIXES[suffix]
-
-
-# --------------------------------------------------------------------------------------------- DICOM
-
-
-def dicom_spacing(ds) -> tuple[tuple[float, float], str] | None:
-    """Pixel spacing ``(x, y)`` in mm of a pydicom dataset, and where it came from.
-
-    Uses the 2-D regions of the Sequence of Ultrasound Regions whose physical units are cm (code 3);
-    several calibrated regions must agree.  Falls back to ``PixelSpacing`` (row, column order, mm).
-    Returns ``None`` when the file has no calibration.
-    """
-    deltas = set()
-    for region in ds.get("SequenceOfUltrasoundRegions", None) or []:
-        units = (region.get("PhysicalUnitsXDirection"), region.get("PhysicalUnitsYDirection"))
-        if units != (DICOM_UNITS_CM, DICOM_UNITS_CM):
-            continue
-        if region.get("RegionSpatialFormat", 1) not in (1, None):  # 1 = 2-D tissue or flow
-            continue
-        dx, dy = float(region.get("PhysicalDeltaX", 0) or 0), float(region.get("PhysicalDeltaY", 0) or 0)
-        if dx > 0 and dy > 0:
-            deltas.add((round(abs(dx) * 10.0, 9), round(abs(dy) * 10.0, 9)))
-    if len(deltas) > 1:
-        listed = ", ".join(f"{x:g} x {y:g} mm" for x, y in sorted(deltas))
-        raise ImageReadError(
-            f"DICOM has several ultrasound regions with different calibrations ({listed}); "
-            "give this patient's spacing in the spacing_mm column"
-        )
-    if deltas:
-        return deltas.pop(), "DICOM ultrasound regions"
-    pixel_spacing = ds.get("PixelSpacing", None)
-    if pixel_spacing is not None and len(pixel_spacing) == 2 and all(float(v) > 0 for v in pixel_spacing):
-        return (float(pixel_spacing[1]), float(pixel_spacing[0])), "DICOM PixelSpacing"
-    return None
-
-
-def _dicom_frames(ds) -> int:
-    try:
-        return int(ds.get("NumberOfFrames", 1) or 1)
-    except (TypeError, ValueError):
-        return 1
-
-
-def _read_dicom(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
-    import pydicom
-
-    ds = pydicom.dcmread(str(path), stop_before_pixels=not pixels)
-    if "Rows" not in ds or "Columns" not in ds:
-        raise ImageReadError("DICOM file has no image (no Rows/Columns)")
-    frames = _dicom_frames(ds)
-    if frames > 1:
-        raise ImageReadError(f"DICOM has {frames} frames (a cine loop); export the one frame to analyse")
-    calibration = dicom_spacing(ds)
-    info = ImageInfo(
-        size=(int(ds.Columns), int(ds.Rows)),
-        spacing_mm=calibration[0] if calibration else None,
-        spacing_source=calibration[1] if calibration else None,
-        format="dicom",
-        channels=int(ds.get("SamplesPerPixel", 1) or 1),
-    )
-    if not pixels:
-        return None, info
-    array = np.asarray(ds.pixel_array)  # pydicom >= 3 returns YBR data converted to RGB
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).upper()
-    if photometric == "PALETTE COLOR":
-        from pydicom.pixels import apply_color_lut
-
-        array = apply_color_lut(array, ds)
-    elif photometric == "MONOCHROME1":  # 0 is white: invert to the usual convention
-        array = (2 ** int(ds.get("BitsStored", 8)) - 1) - array.astype(np.int64)
-    return array, info
 
 
 # ------------------------------------------------------------------------------------- ITK formats
@@ -181,15 +87,28 @@ def _squeeze_axes(size: tuple[int, ...]) -> list[int]:
     return axes
 
 
+_ITK_TYPES = {"unsigned integer": "uint", "signed integer": "int", "float": "float"}
+
+
+def _itk_sample_type(pixel_id: int) -> str | None:
+    """``"uint16"`` for SimpleITK's "16-bit unsigned integer" (also "vector of ..."), else ``None``."""
+    found = re.search(
+        r"(\d+)-bit (unsigned integer|signed integer|float)", sitk.GetPixelIDValueAsString(pixel_id)
+    )
+    return f"{_ITK_TYPES[found.group(2)]}{found.group(1)}" if found else None
+
+
 def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     if pixels:
         image = reader.Execute()
         size, spacing, channels = image.GetSize(), image.GetSpacing(), image.GetNumberOfComponentsPerPixel()
+        dtype = _itk_sample_type(image.GetPixelID())
     else:
         reader.ReadImageInformation()
         size, spacing, channels = reader.GetSize(), reader.GetSpacing(), reader.GetNumberOfComponents()
+        dtype = _itk_sample_type(reader.GetPixelID())
     axes = _squeeze_axes(tuple(size))
     header_spacing = None
     if fmt in ("nrrd", "nifti"):
@@ -200,6 +119,8 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
         spacing_source="file header" if header_spacing else None,
         format=fmt,
         channels=int(channels),
+        dtype=dtype,
+        bits=int(dtype[4:]) if dtype and dtype.startswith("uint") else None,
     )
     if not pixels:
         return None, info
@@ -210,6 +131,16 @@ def _read_itk(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
     return np.squeeze(array, axis=drop) if drop else array, info
 
 
+#: Pillow modes: (sample type, declared bit depth).  PNG stores at most 16 bits, so Pillow's 32-bit
+#: "I" mode of a PNG holds 16-bit samples.
+_PIL_MODES = {
+    "I;16": ("uint16", 16),
+    "I;16B": ("uint16", 16),
+    "I;16L": ("uint16", 16),
+    "F": ("float32", None),
+}
+
+
 def _read_pil(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
     """PNG/JPEG modes ITK does not read (gray + alpha, some palettes, 32-bit), through Pillow."""
     from PIL import Image
@@ -218,47 +149,52 @@ def _read_pil(path: Path, fmt: str, pixels: bool) -> tuple[np.ndarray | None, Im
         if image.mode == "P":
             image = image.convert("RGBA" if "transparency" in image.info else "RGB")
         channels = len(image.getbands())
-        info = ImageInfo(size=image.size, spacing_mm=None, spacing_source=None, format=fmt, channels=channels)
+        dtype, bits = _PIL_MODES.get(image.mode, ("uint8", 8))
+        if image.mode == "I":
+            dtype, bits = ("uint16", 16) if fmt == "png" else ("int32", None)
+        info = ImageInfo(
+            size=image.size,
+            spacing_mm=None,
+            spacing_source=None,
+            format=fmt,
+            channels=channels,
+            dtype=dtype,
+            bits=bits,
+        )
         return (np.asarray(image) if pixels else None), info
 
 
 def _read_any(path: Path, pixels: bool) -> tuple[np.ndarray | None, ImageInfo]:
-    fmt = image_format(path)
-    if fmt == "dicom":
-        return _read_dicom(path, pixels)
+    """Read header (and pixels); every failure is an :class:`ImageReadError` without the path."""
     try:
-        return _read_itk(path, fmt, pixels)
-    except RuntimeError as error:
-        if fmt in ("png", "jpeg") and "Unknown PixelType" in str(error):
-            return _read_pil(path, fmt, pixels)
+        fmt = preflight(path)
+        if fmt == "dicom":
+            return read_dicom(path, pixels)
+        try:
+            return _read_itk(path, fmt, pixels)
+        except RuntimeError as error:
+            if fmt in ("png", "jpeg") and "Unknown PixelType" in str(error):
+                return _read_pil(path, fmt, pixels)
+            raise
+    except ImageReadError:
         raise
+    except Exception as error:  # noqa: BLE001 - ITK, pydicom, Pillow, OS errors: one readable line
+        raise ImageReadError(describe_read_error(error, path)) from None
 
 
 def read_info(path: str | Path) -> ImageInfo:
-    """Read only the header of an image file (size and spacing); cheap for every format."""
+    """Read only the header of an image file (size, spacing, sample type); cheap for every format."""
     return _read_any(Path(path), pixels=False)[1]
 
 
-#: The last bytes of a complete file: PNG ends with its IEND chunk, JPEG with the EOI marker.
-_TRAILERS = {"png": b"IEND\xaeB`\x82", "jpeg": b"\xff\xd9"}
-
-
 def check_image(path: str | Path) -> ImageInfo:
-    """Cheap check of an image without decoding its pixels: header, channel count, and for PNG/JPEG
-    that the file is complete (ends with its end marker), which catches truncated copies."""
-    path = Path(path)
+    """Cheap check of an image without decoding its pixels: size, signature, header, channel count,
+    and for PNG/JPEG that the file is complete (ends with its end marker), which catches truncated
+    copies.  Corrupt compressed pixel data inside a complete file is only found by decoding
+    (:func:`read_image`, or validation with ``full=True``)."""
     info = read_info(path)
     if info.channels not in (1, 2, 3, 4):
         raise ImageReadError(f"image has {info.channels} channels; expected gray, RGB or RGBA")
-    trailer = _TRAILERS.get(info.format)
-    if trailer:
-        with path.open("rb") as handle:
-            handle.seek(max(0, path.stat().st_size - 16))
-            tail = handle.read()
-        if trailer not in tail:  # a few padding bytes after the marker are tolerated
-            raise ImageReadError(
-                f"{info.format.upper()} file is incomplete (no end marker): truncated or corrupt"
-            )
     return info
 
 
@@ -293,6 +229,18 @@ def mask_values(array: np.ndarray) -> np.ndarray:
     return np.unique(array)
 
 
+def _not_a_label_image(array: np.ndarray, values: np.ndarray) -> str:
+    """Why a mask with many distinct values is not a mask: an image, or an anti-aliased export."""
+    top = values.max()
+    share = float(np.count_nonzero((array == 0) | (array == top))) / max(array.size, 1)
+    if share >= 0.9:
+        return (
+            f"mask has {len(values)} distinct values, mostly 0 and {top:g} with in-between values at the "
+            "lesion edge (an anti-aliased or compressed export); a mask has 0 and one label (1 or 255)"
+        )
+    return f"mask looks like an image: {len(values)} distinct values; a mask has 0 and one label (1 or 255)"
+
+
 def binarize_mask(array: np.ndarray) -> np.ndarray:
     """A {0, 1} ``uint8`` mask from a {0, 1} or {0, 255} mask; :class:`ImageReadError` otherwise."""
     if array.ndim == 3:
@@ -306,7 +254,9 @@ def binarize_mask(array: np.ndarray) -> np.ndarray:
             )
         array = first
     values = mask_values(array)
-    shown = ", ".join(f"{v:g}" for v in values[:8]) + (", ..." if len(values) > 8 else "")
+    if len(values) > MASK_MAX_LABEL_VALUES:
+        raise ImageReadError(_not_a_label_image(array, values))
+    shown = ", ".join(f"{v:g}" for v in values)
     if not (set(values.tolist()) <= {0, 1} or set(values.tolist()) <= {0, 255}):
         hint = " (several labels: keep one lesion label)" if len(values) > 2 else ""
         raise ImageReadError(f"mask has values {{{shown}}}{hint}; allowed are {{0, 1}} or {{0, 255}}")
@@ -326,8 +276,13 @@ def choose_spacing(
             return _pair(value), source
     if default_spacing_mm is not None:
         return _pair(default_spacing_mm), "default"
-    where = {"png": "PNG", "jpeg": "JPEG"}.get(info.format, f"the {info.format.upper()} header")
-    raise ImageReadError(
+    raise ImageReadError(no_spacing_message(info.format))
+
+
+def no_spacing_message(fmt: str) -> str:
+    """The message for an image without any pixel spacing (the same for every such patient)."""
+    where = {"png": "PNG", "jpeg": "JPEG"}.get(fmt, f"the {fmt.upper()} header")
+    return (
         f"no pixel spacing: {where} has none; add a spacing_mm column to clinical.csv "
         "or set data.default_spacing_mm in the profile"
     )
@@ -349,7 +304,11 @@ def _to_sitk(array: np.ndarray, spacing: tuple[float, float]) -> sitk.Image:
 def read_image(
     path: str | Path, spacing_mm: Spacing | None = None, default_spacing_mm: Spacing | None = None
 ) -> sitk.Image:
-    """Read an ultrasound image as a 2-D ``float32`` SimpleITK image with spacing in mm.
+    """Read an ultrasound image as a 2-D ``float32`` SimpleITK image of grey levels 0–255, spacing in mm.
+
+    Every stage (radiomics, deep features, Grad-CAM, the gallery) reads images here, so every stage
+    sees the same grey levels: :func:`splkit.cohort.intensity.to_grey_levels` (8-bit as is, deeper
+    unsigned images rescaled by their declared bit depth).
 
     Parameters
     ----------
@@ -362,7 +321,7 @@ def read_image(
     """
     array, info = read_array(path)
     spacing, _ = choose_spacing(info, spacing_mm, default_spacing_mm)
-    return _to_sitk(to_gray(array), spacing)
+    return _to_sitk(intensity.to_grey_levels(to_gray(array), info), spacing)
 
 
 def read_mask(

@@ -15,12 +15,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
-from splkit.cohort import dictionary, imaging
+from splkit.cohort import dictionary, image_checks, imaging
+from splkit.cohort.checks import roi_rules
+from splkit.cohort.files import FilePaths, discover_files, match_files
 from splkit.cohort.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.cohort.split import assign_cohorts
 from splkit.cohort.validation import (
@@ -28,40 +31,17 @@ from splkit.cohort.validation import (
     RESERVED_COLUMNS,
     CohortError,
     Problem,
-    check_patient,
-    discover_files,
     duplicate_ids,
-    match_files,
     parse_labels,
     parse_spacing_column,
     read_clinical_table,
     summarise_spacing,
 )
-from splkit.run.progress import progress_bar
 
 __all__ = ["Cohort", "CohortError", "Problem", "load_cohort", "load_cohort_for", "timed_validation"]
 
 CLINICAL_FILE = "clinical.csv"
 MAX_MISSING_FRACTION = dictionary.MAX_MISSING_FRACTION
-
-
-class FilePaths(Mapping):
-    """Read-only files by pseudonym whose repr hides the paths (they contain input ids)."""
-
-    def __init__(self, paths: Mapping[str, Path]):
-        self._paths = dict(sorted(paths.items()))
-
-    def __getitem__(self, patient: str) -> Path:
-        return self._paths[patient]
-
-    def __iter__(self):
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-    def __repr__(self) -> str:
-        return f"<{len(self._paths)} files by pseudonym; paths not shown (they contain patient ids)>"
 
 
 @dataclass(frozen=True, eq=False)
@@ -87,7 +67,20 @@ class Cohort:
     missing
         Missing values per variable, overall and per cohort (see :func:`splkit.cohort.dictionary.missing_table`).
     notes
-        Messages about the data that are not errors (e.g. variables excluded for missing values).
+        Messages about the data that are not errors (e.g. variables excluded for missing values);
+        they name no patient, so they may be shown in the book.
+    warnings
+        Findings that are not errors (implausible spacing, a uniform lesion, a sub-folder not read),
+        naming the input ids and files: for the user's terminal (:meth:`validation_report`), never
+        for the run directory.
+    image_checks
+        Per image, by pseudonym: ``intensity`` (the grey-level rule applied, see
+        :mod:`splkit.cohort.intensity`), ``roi_pixels`` (reader-1 lesion size), ``roi_uniform`` (all
+        lesion pixels one grey level; ``<NA>`` unless the images were decoded).
+    pixels_decoded
+        Whether every image was decoded during validation (``full=True``).
+    preset
+        The radiomics preset whose constraints were checked (``None``: not checked).
     """
 
     table: pd.DataFrame
@@ -101,6 +94,10 @@ class Cohort:
     positive_label: str
     notes: tuple[str, ...] = ()
     _key: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    warnings: tuple[Problem, ...] = field(default=(), repr=False)
+    image_checks: pd.DataFrame | None = field(default=None, repr=False)
+    pixels_decoded: bool = False
+    preset: str | None = None
 
     def __repr__(self) -> str:
         return f"<Cohort: {len(self.table)} patients, {len(self.clinical_columns)} clinical variables>"
@@ -145,6 +142,20 @@ class Cohort:
             raise KeyError(f"patient {patient} has no reader-{reader} mask")
         return imaging.read_mask(files[patient], spacing_mm=self.spacing[patient])
 
+    def intensity_counts(self) -> dict[str, int]:
+        """Images per grey-level rule (``{"8-bit, as is": 609}``), for chapter 1."""
+        if self.image_checks is None:
+            return {}
+        return {str(k): int(v) for k, v in self.image_checks["intensity"].value_counts().items()}
+
+    def validation_report(self) -> str:
+        """Warnings, what was checked and what was not: for ``splkit validate`` in the user's terminal.
+
+        Names input ids and files (the user needs them to fix the folder): never write it to the
+        run directory or the book (use :meth:`summary` and :attr:`notes` there).
+        """
+        return image_checks.report(list(self.warnings), self.pixels_decoded, self.preset)
+
     def headline(self) -> dict:
         """Headline numbers for ``results.json`` (``cohort.*``): counts, variables, spacing source."""
         cohorts = {}
@@ -161,6 +172,11 @@ class Cohort:
             "variables_excluded": [v for v in self.variables.index if not self.variables.at[v, "included"]],
             "spacing_source": self.spacing_source,
             "n_reader2_masks": len(self.masks_reader2),
+            "intensity_rules": self.intensity_counts(),
+            "n_uniform_rois": int(self.image_checks["roi_uniform"].sum())
+            if self.pixels_decoded and self.image_checks is not None
+            else None,
+            "n_warnings": len(self.warnings),
         }
 
     def summary(self) -> str:
@@ -196,6 +212,7 @@ def load_cohort(
     salt: str | None = None,
     progress: bool | None = None,
     full: bool = False,
+    preset: Any = None,
 ) -> Cohort:
     """Read, validate, pseudonymise and split the cohort folder ``path``.
 
@@ -214,8 +231,14 @@ def load_cohort(
     progress
         Show a progress bar while reading images (``None``: only on a terminal).
     full
-        Decode every image's pixels too (masks are always decoded); by default images are checked from
-        their header and, for PNG/JPEG, their end marker.
+        Decode every image's pixels too (masks are always decoded): corrupt pixel data, the intensity
+        rule's refusals and uniform lesions are found only then.  By default images are checked from
+        their size, signature, header and, for PNG/JPEG, their end marker.  ``splkit run`` should
+        validate with ``full=True`` before the long steps.
+    preset
+        The radiomics preset (name, YAML path or :class:`splkit.radiomics.presets.Preset`) whose
+        constraints every lesion and image must meet (``minimumROISize``, ``minimumROIDimensions``,
+        LoG sigmas); ``None``: not checked.
 
     Raises
     ------
@@ -225,12 +248,17 @@ def load_cohort(
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise CohortError([Problem(None, str(root), "cohort folder does not exist")])
-    raw, problems = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
+    raw, problems, notes = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
     for folder, required, _ in IMAGE_FOLDERS:
         if required and not (root / folder).is_dir():
             problems.append(Problem(None, f"{folder}/", "folder is missing"))
     if raw is None:
         raise CohortError(problems)
+    try:
+        rules = roi_rules(preset)
+    except Exception as error:  # noqa: BLE001 - a bad preset is one more problem
+        rules = None
+        problems.append(Problem(None, str(preset), f"radiomics preset cannot be read ({error})"))
 
     ids = raw["patient_id"]
     for row in np.flatnonzero(ids.isna().to_numpy()):
@@ -239,12 +267,14 @@ def load_cohort(
     if ids.notna().sum() == 0:
         problems.append(Problem(None, CLINICAL_FILE, "has no patients"))
     listed = list(dict.fromkeys(ids.dropna()))  # every id in the table, for matching files
+    rows = {patient: int(i) + 2 for i, patient in ids.dropna()[~ids.dropna().duplicated()].items()}
     first = raw[ids.notna() & ~ids.duplicated()].set_index("patient_id")
     column_spacing, found = parse_spacing_column(first["spacing_mm"]) if "spacing_mm" in first else ({}, [])
     problems += found
+    invalid_spacing = {p.patient for p in found}
     raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
 
-    labels, found = parse_labels(raw["label"], positive_label)
+    labels, found = parse_labels(raw["label"], positive_label, rows)
     problems += found
     clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
     entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
@@ -254,34 +284,21 @@ def load_cohort(
 
     # files: one image and one mask per row, no orphans
     patients = list(raw.index)
-    matched = {}
+    matched, warnings, n_normalised = {}, [], 0
     for folder, required, kind in IMAGE_FOLDERS:
-        found_files, found = discover_files(root / folder, kind)
+        files = discover_files(root / folder, kind)
+        problems += files.problems
+        warnings += files.warnings
+        n_normalised += files.n_normalised
+        matched[folder], found = match_files(listed, files.found, folder, kind, required)
         problems += found
-        matched[folder], found = match_files(listed, found_files, folder, kind, required)
-        problems += found
+    n_subfolders = len(warnings)
 
-    spacing, sources = {}, {}
-    bar = progress_bar(
-        listed, desc="checking images", unit="patient", disable=None if progress is None else not progress
+    survey = image_checks.check_images(
+        listed, root, matched, column_spacing, invalid_spacing, default_spacing_mm, full, rules, progress
     )
-    for patient in bar:
-        if patient not in matched["images"]:
-            continue
-        value, source, found = check_patient(
-            patient,
-            root,
-            matched["images"][patient],
-            matched["masks"].get(patient),
-            matched["masks_reader2"].get(patient),
-            column_spacing.get(patient),
-            default_spacing_mm,
-            full=full,
-        )
-        problems += found
-        if value is not None:
-            spacing[patient] = value[0] if np.isclose(value[0], value[1], rtol=1e-6) else value
-            sources[patient] = source
+    problems += survey.problems
+    warnings += survey.warnings
 
     cohorts, found = assign_cohorts(raw, labels, positive_label, validation_fraction, seed)
     problems += found
@@ -292,7 +309,7 @@ def load_cohort(
         except (OSError, ValueError) as error:
             problems.append(Problem(None, SALT_FILE, f"cannot read or create the salt ({error}); pass salt="))
     if problems:
-        raise CohortError(problems)
+        raise CohortError(problems, warnings)
 
     key = assign_pseudonyms(patients, salt)
     table = pd.concat([labels.astype(int).rename("label"), cohorts.rename("cohort"), values], axis=1).rename(
@@ -301,37 +318,54 @@ def load_cohort(
     table.index.name = "patient"
     table = table.sort_index()
     missing = dictionary.missing_table(table[list(variables.index)], table["cohort"])
-    variables["included"], variables["note"], notes = True, "", []
+    variables["included"], variables["note"] = True, ""
     for name in variables.index:
         share = missing.at[name, "percent_train"] / 100 if "percent_train" in missing else 0.0
         if share > MAX_MISSING_FRACTION:
             note = f"excluded from the models: {100 * share:.1f} % missing in the training cohort (> {100 * MAX_MISSING_FRACTION:g} %)"
             variables.at[name, "included"], variables.at[name, "note"] = False, note
             notes.append(f"{name}: {note}")
+    spacing, sources = survey.spacing, survey.sources
     unit = [p for p, src in sources.items() if src == "file header" and np.allclose(spacing[p], 1.0)]
     if unit:
         notes.append(
             f"{len(unit)} image header(s) give a spacing of exactly 1 mm, what converters write when the "
             "spacing is unknown: check it, or give spacing_mm in clinical.csv"
         )
+    notes += image_checks.notes(survey, n_normalised, n_subfolders, full)
     return Cohort(
         table=table,
         variables=variables,
         images=FilePaths({key[p]: f for p, f in matched["images"].items()}),
         masks=FilePaths({key[p]: f for p, f in matched["masks"].items()}),
         masks_reader2=FilePaths({key[p]: f for p, f in matched["masks_reader2"].items()}),
-        spacing=MappingProxyType({key[p]: s for p, s in sorted(spacing.items(), key=lambda i: key[i[0]])}),
+        spacing=MappingProxyType(
+            {
+                key[p]: image_checks.pair_or_scalar(s)
+                for p, s in sorted(spacing.items(), key=lambda i: key[i[0]])
+            }
+        ),
         spacing_source=summarise_spacing(sources, default_spacing_mm),
         missing=missing,
         positive_label=positive_label.strip().lower(),
         notes=tuple(notes),
         _key=MappingProxyType(key),
+        warnings=tuple(warnings),
+        image_checks=image_checks.check_table(survey.rows, key),
+        pixels_decoded=full,
+        preset=rules.preset if rules else None,
     )
 
 
-def load_cohort_for(settings) -> Cohort:
-    """:func:`load_cohort` with the settings of a profile (:class:`splkit.config.Settings`)."""
+def load_cohort_for(settings, full: bool = False) -> Cohort:
+    """:func:`load_cohort` with the settings of a profile (:class:`splkit.config.Settings`).
+
+    The lesions and images are checked against the profile's radiomics preset
+    (``radiomics.preset``).  ``full=True`` decodes every image too: the check ``splkit run`` makes
+    before the long steps.
+    """
     data = settings.data
+    radiomics = settings.get("radiomics") or {}
     return load_cohort(
         settings.data_path,
         positive_label=data.get("positive_label", "malignant"),
@@ -339,6 +373,8 @@ def load_cohort_for(settings) -> Cohort:
         validation_fraction=settings.split.validation_fraction,
         seed=settings.seed,
         salt=data.get("salt"),
+        full=full,
+        preset=radiomics.get("preset"),
     )
 
 

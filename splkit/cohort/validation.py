@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from splkit.cohort import imaging
 
 #: Sub-folders of a cohort: (folder, required, what it holds).
 IMAGE_FOLDERS = (
@@ -47,13 +46,24 @@ RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm")
 TEXT_LABELS = ("benign", "malignant")
 
 
+#: A problem shared by at least this many patients is printed once, with the count and a few ids.
+GROUP_MIN = 4
+#: Patients named on such a line.
+GROUP_SHOWN = 5
+
+
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a cohort: which patient (input id), which file, what."""
+    """One thing wrong with a cohort: which patient (input id), which file, what.
+
+    ``group`` is the text shared by every patient with the same kind of problem (default: the
+    message itself); :func:`format_problems` prints such problems once when many patients share them.
+    """
 
     patient: str | None
     file: str | None
     message: str
+    group: str | None = None
 
     def __str__(self) -> str:
         if self.patient and self.file:
@@ -62,20 +72,72 @@ class Problem:
         return f"{where}: {self.message}" if where else self.message
 
 
-class CohortError(ValueError):
-    """A cohort folder that breaks the data contract; ``problems`` lists everything found."""
+def format_problems(problems: Iterable[Problem]) -> list[str]:
+    """One line per problem, except that a problem shared by :data:`GROUP_MIN` or more patients is one
+    line: ``"600 patients: <problem> — P1, P2, P3, P4, P5 and 595 more"`` (ids as in the user's files)."""
+    problems = list(problems)
+    groups: dict[str, list[str]] = {}
+    for problem in problems:
+        if problem.patient:
+            groups.setdefault(problem.group or problem.message, []).append(problem.patient)
+    lines, done = [], set()
+    for problem in problems:
+        key = problem.group or problem.message
+        patients = list(dict.fromkeys(groups.get(key, []))) if problem.patient else []
+        if len(patients) < GROUP_MIN:
+            lines.append(str(problem))
+        elif key not in done:
+            done.add(key)
+            more = f" and {len(patients) - GROUP_SHOWN} more" if len(patients) > GROUP_SHOWN else ""
+            lines.append(f"{len(patients)} patients: {key} — {', '.join(patients[:GROUP_SHOWN])}{more}")
+    return lines
 
-    def __init__(self, problems: list[Problem]):
+
+class CohortError(ValueError):
+    """A cohort folder that breaks the data contract; ``problems`` lists everything found.
+
+    The message prints problems shared by many patients once (:func:`format_problems`); ``warnings``
+    holds what was found besides (not errors).
+    """
+
+    def __init__(self, problems: list[Problem], warnings: Iterable[Problem] = ()):
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        self.warnings = list(warnings)
+        super().__init__("\n".join(format_problems(self.problems)))
+
+
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def decimal_comma_columns(raw: pd.DataFrame) -> dict[str, int]:
+    """Columns (other than ``patient_id``, ``label``, ``cohort``) whose values are all numbers once a
+    decimal comma is read as a point, with the number of decimal-comma values in each."""
+    found = {}
+    for column in raw.columns:
+        if column in ("patient_id", "label", "cohort"):
+            continue
+        present = raw[column].dropna()
+        commas = present.str.fullmatch(_DECIMAL_COMMA)
+        if (
+            commas.any()
+            and pd.to_numeric(present.str.replace(",", ".", regex=False), errors="coerce").notna().all()
+        ):
+            found[column] = int(commas.sum())
+    return found
 
 
 def read_clinical_table(
     path: Path, missing_tokens: tuple[str, ...] = ()
-) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN."""
+) -> tuple[pd.DataFrame | None, list[Problem], list[str]]:
+    """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN.
+
+    Returns the table, the problems and notes (id-free sentences).  ``patient_id`` is text: only an
+    empty cell is empty (``NA`` is an id), and it is put in Unicode normal form NFC.  In a
+    semicolon-separated file (a European spreadsheet export) decimal commas are read as points in
+    columns that are numbers throughout; in a comma-separated file they are one problem with a hint.
+    """
     if not path.is_file():
-        return None, [Problem(None, "clinical.csv", "file is missing")]
+        return None, [Problem(None, "clinical.csv", "file is missing")], []
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             header = next(csv.reader([handle.readline()]), [])
@@ -85,9 +147,11 @@ def read_clinical_table(
         raw = pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        return None, [
-            Problem(None, "clinical.csv", f"cannot be read as CSV ({reason}); save it as CSV UTF-8")
-        ]
+        return (
+            None,
+            [Problem(None, "clinical.csv", f"cannot be read as CSV ({reason}); save it as CSV UTF-8")],
+            [],
+        )
     names = [c.strip() for c in header]
     canonical = [c.lower() if c.lower() in RESERVED_COLUMNS else c for c in names]
     problems = [
@@ -100,160 +164,46 @@ def read_clinical_table(
         if c not in canonical
     ]
     if problems:
-        return None, problems
+        return None, problems, []
     raw.columns = canonical
     raw = raw.apply(lambda col: col.str.strip())
+    ids = raw["patient_id"].map(lambda v: unicodedata.normalize("NFC", v))
     raw = raw.mask(raw.isin(("", *missing_tokens)))
-    return raw, problems
-
-
-# ------------------------------------------------------------------------------------------ files
-
-
-def discover_files(folder: Path, kind: str) -> tuple[dict[str, list[Path]], list[Problem]]:
-    """Files of ``folder`` by patient id (file name without suffix); problems for unsupported files.
-
-    Hidden files (names starting with ``.``) and sub-folders are ignored.
-    """
-    found: dict[str, list[Path]] = {}
-    problems: list[Problem] = []
-    if not folder.is_dir():
-        return found, problems
-    for path in sorted(folder.iterdir()):
-        if path.name.startswith(".") or path.is_dir():
-            continue
-        stem, suffix = imaging.split_suffix(path.name)
-        if suffix is None:
-            problems.append(
-                Problem(
-                    None,
-                    f"{folder.name}/{path.name}",
-                    f"unsupported {kind} file type (supported: {', '.join(imaging.SUFFIXES)})",
-                )
+    raw["patient_id"] = ids.mask(ids == "")
+    notes: list[str] = []
+    commas = decimal_comma_columns(raw)
+    if commas and separator == ";":
+        for column in commas:
+            raw[column] = raw[column].str.replace(",", ".", regex=False)
+        notes.append(
+            f"clinical.csv is semicolon-separated with decimal commas (a European spreadsheet export): "
+            f"{sum(commas.values())} values in {', '.join(commas)} read with a decimal point"
+        )
+    elif commas:
+        example = next(v for v in raw[next(iter(commas))].dropna() if "," in v)
+        problems.append(
+            Problem(
+                None,
+                "clinical.csv",
+                f"{sum(commas.values())} numbers in {', '.join(commas)} are written with a decimal comma "
+                f"(e.g. {example!r}) in a comma-separated file: write them with a decimal point, or export "
+                "the table semicolon-separated (decimal comma / semicolon separator, as European "
+                "spreadsheets do), which splkit reads",
             )
-            continue
-        found.setdefault(stem, []).append(path)
-    return found, problems
-
-
-def match_files(
-    ids: list[str], found: dict[str, list[Path]], folder: str, kind: str, required: bool
-) -> tuple[dict[str, Path], list[Problem]]:
-    """One file per table id; problems for missing, doubled and orphan files."""
-    matched: dict[str, Path] = {}
-    problems: list[Problem] = []
-    by_lower: dict[str, list[str]] = {}
-    for stem in found:
-        by_lower.setdefault(stem.lower(), []).append(stem)
-    table_ids = set(ids)
-    for patient in ids:
-        files = found.get(patient)
-        if files is None:
-            if required:
-                near = [s for s in by_lower.get(patient.lower(), []) if s not in table_ids]
-                hint = (
-                    f"; found {folder}/{found[near[0]][0].name}: file names must match patient_id exactly"
-                    if near
-                    else ""
-                )
-                problems.append(
-                    Problem(patient, f"{folder}/{patient}.<ext>", f"{kind} file is missing{hint}")
-                )
-            continue
-        if len(files) > 1:
-            names = ", ".join(f.name for f in files)
-            problems.append(Problem(patient, f"{folder}/", f"several {kind} files ({names}); keep one"))
-            continue
-        matched[patient] = files[0]
-    for stem, files in found.items():
-        if stem not in table_ids:
-            for path in files:
-                problems.append(
-                    Problem(stem, f"{folder}/{path.name}", f"{kind} file has no row in clinical.csv")
-                )
-    return matched, problems
-
-
-# ------------------------------------------------------------------------------------ pixel checks
-
-
-def _read_failure(error: Exception, path: Path) -> str:
-    """A one-line reason from a reader's exception (SimpleITK's are long and full of C++ paths)."""
-    if isinstance(error, imaging.ImageReadError):
-        return str(error)
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
-    itk = [line for line in lines if "ERROR:" in line]
-    detail = (
-        re.sub(r"^.*?ERROR:\s*(\w+\(0x[0-9a-fA-F]+\):\s*)?", "", itk[-1])
-        if itk
-        else (lines[-1] if lines else "")
-    )
-    detail = detail.replace(f" in {path}", "").replace(str(path), path.name)
-    return f"cannot read the file ({type(error).__name__}: {detail[:200]})"
-
-
-def check_patient(
-    patient: str,
-    root: Path,
-    image: Path,
-    mask: Path | None,
-    mask2: Path | None,
-    spacing_mm: float | None,
-    default_spacing_mm: float | None,
-    full: bool = False,
-) -> tuple[tuple[float, float] | None, str | None, list[Problem]]:
-    """Check one patient's files; return ``(spacing, spacing_source, problems)``.
-
-    Masks are always decoded (their values matter).  The image is checked from its header plus, for
-    PNG/JPEG, its end marker (which catches truncated files); ``full=True`` decodes it too.
-    """
-    problems: list[Problem] = []
-
-    def rel(path: Path) -> str:
-        return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-
-    spacing = source = None
-    size = None
-    try:
-        if full:
-            array, info = imaging.read_array(image)
-            imaging.to_gray(array)
-        else:
-            info = imaging.check_image(image)
-        size = info.size
-        spacing, source = imaging.choose_spacing(info, spacing_mm, default_spacing_mm)
-    except Exception as error:  # noqa: BLE001 - every reader failure becomes a reported problem
-        problems.append(Problem(patient, rel(image), _read_failure(error, image)))
-    for path, kind in ((mask, "mask"), (mask2, "reader-2 mask")):
-        if path is None:
-            continue
-        try:
-            array, info = imaging.read_array(path)
-            if size is not None and info.size != size:
-                problems.append(
-                    Problem(
-                        patient,
-                        rel(path),
-                        f"{kind} is {info.size[0]} x {info.size[1]} pixels but the image "
-                        f"{image.name} is {size[0]} x {size[1]}",
-                    )
-                )
-            imaging.binarize_mask(array)
-        except Exception as error:  # noqa: BLE001
-            message = _read_failure(error, path)
-            if isinstance(error, imaging.ImageReadError) and kind != "mask" and message.startswith("mask"):
-                message = "reader-2 " + message
-            if imaging.image_format(path) == "jpeg" and "values" in message:
-                message += " (JPEG compression changes mask values: save masks as PNG or NRRD)"
-            problems.append(Problem(patient, rel(path), message))
-    return spacing, source, problems
+        )
+    return raw, problems, notes
 
 
 # ---------------------------------------------------------------------------------- table columns
 
 
-def parse_labels(labels: pd.Series, positive_label: str) -> tuple[pd.Series, list[Problem]]:
-    """0/1 labels (1 = positive) from benign/malignant text or 0/1 codes; problems per patient."""
+def parse_labels(
+    labels: pd.Series, positive_label: str, rows: Mapping[str, int] | None = None
+) -> tuple[pd.Series, list[Problem]]:
+    """0/1 labels (1 = positive) from benign/malignant text or 0/1 codes; problems per patient.
+
+    A column mixing both codings names each patient (and ``rows``: spreadsheet row) of the less common one.
+    """
     positive = positive_label.strip().lower()
     problems: list[Problem] = []
     if positive not in TEXT_LABELS:
@@ -261,15 +211,15 @@ def parse_labels(labels: pd.Series, positive_label: str) -> tuple[pd.Series, lis
             Problem(None, None, f"positive_label {positive_label!r} must be one of {', '.join(TEXT_LABELS)}")
         ]
     out = pd.Series(np.nan, index=labels.index, dtype=float)
-    codings = set()
+    codings: dict[str, list[str]] = {"text": [], "0/1": []}
     for patient, raw in labels.items():
         value = "" if pd.isna(raw) else str(raw).strip().lower()
         if value in TEXT_LABELS:
             out[patient] = float(value == positive)
-            codings.add("text")
+            codings["text"].append(patient)
         elif value in {"0", "1", "0.0", "1.0"}:
             out[patient] = float(value)
-            codings.add("0/1")
+            codings["0/1"].append(patient)
         else:
             shown = f"{raw!r}" if value else "missing"
             problems.append(
@@ -277,10 +227,21 @@ def parse_labels(labels: pd.Series, positive_label: str) -> tuple[pd.Series, lis
                     patient, "clinical.csv", f"label is {shown}; use benign/malignant or 0/1 (1 = positive)"
                 )
             )
-    if len(codings) > 1:
-        problems.append(
-            Problem(None, "clinical.csv", "label column mixes text (benign/malignant) and 0/1 codes; use one")
-        )
+    if codings["text"] and codings["0/1"]:
+        rare, common = ("text", "0/1") if len(codings["text"]) < len(codings["0/1"]) else ("0/1", "text")
+        names = {"text": "text (benign/malignant)", "0/1": "a 0/1 code"}
+        for patient in codings[rare]:
+            row = f" (row {rows[patient]})" if rows and patient in rows else ""
+            problems.append(
+                Problem(
+                    patient,
+                    "clinical.csv",
+                    f"label {labels[patient]!r}{row} is {names[rare]} but {len(codings[common])} other labels "
+                    f"are {names[common].replace('a 0/1 code', '0/1 codes')}; use one coding",
+                    "label column mixes text (benign/malignant) and 0/1 codes; use one coding "
+                    "(the patients with the less common coding)",
+                )
+            )
     return out, problems
 
 
@@ -332,9 +293,15 @@ def parse_spacing_column(values: pd.Series) -> tuple[dict[str, float], list[Prob
             continue
         number = pd.to_numeric(str(raw).strip(), errors="coerce")
         if pd.isna(number) or not np.isfinite(number) or number <= 0:
+            hint = " (use a decimal point)" if "," in str(raw) else ""
             problems.append(
                 Problem(
-                    patient, "clinical.csv", f"spacing_mm is {raw!r}; need a positive number (mm per pixel)"
+                    patient,
+                    "clinical.csv",
+                    f"spacing_mm is {raw!r}; need a positive number (mm per pixel){hint}",
+                    "spacing_mm has numbers with a decimal comma (use a decimal point)"
+                    if hint
+                    else "spacing_mm is not a positive number (mm per pixel)",
                 )
             )
         else:

@@ -94,11 +94,14 @@ def test_png_8_bit(tmp_path):
     np.testing.assert_array_equal(as_array(image), array.astype(np.float32))
 
 
-def test_png_16_bit_keeps_its_range(tmp_path):
+def test_png_16_bit_is_rescaled_to_0_255_by_its_bit_depth(tmp_path):
     array = gray(dtype=np.uint16, high=65535)
     assert array.max() > 255
-    image = read_image(write(tmp_path / "a.png", array), default_spacing_mm=0.2)
-    np.testing.assert_array_equal(as_array(image), array.astype(np.float32))
+    path = write(tmp_path / "a.png", array)
+    assert (read_info(path).dtype, read_info(path).bits) == ("uint16", 16)
+    image = read_image(path, default_spacing_mm=0.2)
+    expected = array.astype(np.float32) * np.float32(255 / 65535)
+    np.testing.assert_allclose(as_array(image), expected, rtol=1e-6)
     assert image.GetSpacing() == (0.2, 0.2)
 
 
@@ -289,7 +292,7 @@ def test_check_image_finds_truncated_files_without_decoding(tmp_path, suffix):
     assert imaging.check_image(path).size == (64, 64)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 30])
-    with pytest.raises(ImageReadError, match="incomplete"):
+    with pytest.raises(ImageReadError, match="truncated (PNG|JPEG) .incomplete file"):
         imaging.check_image(path)
 
 
