@@ -47,9 +47,16 @@ def atomic_write(path: str | Path, write: Callable[[str], Any]) -> Path:
     return path
 
 
+def _write_synced(tmp: str, text: str) -> None:
+    with open(tmp, "w") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (:func:`atomic_write`)."""
-    return atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+    """Write ``text`` to ``path`` atomically (:func:`atomic_write`), flushed to disk before the rename."""
+    return atomic_write(path, lambda tmp: _write_synced(tmp, text))
 
 
 def atomic_dump(value: Any, path: str | Path) -> Path:
