@@ -9,11 +9,20 @@ from collections.abc import Sequence
 
 def _run(args: argparse.Namespace) -> int:
     from splkit.book.runner import RunFailed, run_notebooks
+    from splkit.cohort import CohortError
+    from splkit.cohort.validation import format_problems
 
     try:
         run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
     except RunFailed as failure:
         print(f"error: {failure}", file=sys.stderr)
+        return 1
+    except CohortError as error:  # found before any notebook ran
+        print(
+            f"error: the cohort does not meet the data contract (data/README.md):\n{error}", file=sys.stderr
+        )
+        if error.warnings:
+            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
         return 1
     return 0
 
@@ -40,10 +49,15 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from splkit.cohort import CohortError, timed_validation
+    from splkit.cohort.validation import format_problems
 
     try:
         cohort, seconds = timed_validation(
-            args.path, positive_label=args.positive_label, default_spacing_mm=args.spacing_mm, full=args.full
+            args.path,
+            positive_label=args.positive_label,
+            default_spacing_mm=args.spacing_mm,
+            full=args.full,
+            preset=args.preset,
         )
     except CohortError as error:
         n = len(error.problems)
@@ -52,8 +66,11 @@ def _validate(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         print(error, file=sys.stderr)
+        if error.warnings:
+            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
         return 1
     print(cohort.summary())
+    print(cohort.validation_report())
     print(f"{args.path}: valid ({seconds:.1f} s)")
     return 0
 
@@ -91,6 +108,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="pixel spacing for images without spacing_mm or a header",
     )
     validate.add_argument("--full", action="store_true", help="decode every image too (slower)")
+    validate.add_argument(
+        "--preset",
+        default="ultrasound2d",
+        help="radiomics preset whose constraints (minimum lesion size, LoG) the lesions must meet",
+    )
     validate.set_defaults(func=_validate)
     return parser
 

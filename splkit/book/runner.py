@@ -104,6 +104,20 @@ def prepare_run(settings: Settings) -> Path:
                 "point data.path at your cohort (see data/README.md) or set data.simulate: true"
             )
         return run_dir
+    _simulate_if_needed(settings)
+    return run_dir
+
+
+def check_cohort(settings: Settings) -> None:
+    """Validate the cohort fully — every image decoded, lesions against the radiomics preset — before
+    any long step; a :class:`splkit.cohort.CohortError` lists every problem at once."""
+    from splkit.cohort import load_cohort_for
+
+    load_cohort_for(settings, full=True)
+
+
+def _simulate_if_needed(settings: Settings) -> None:
+    data = settings.data
     from splkit.simulate.generate import is_current, simulate_cohort
 
     if not is_current(settings.data_path, n=data.simulate_n, seed=data.simulate_seed):
@@ -113,7 +127,6 @@ def prepare_run(settings: Settings) -> Path:
             flush=True,
         )
         simulate_cohort(n=data.simulate_n, seed=data.simulate_seed, out=settings.data_path)
-    return run_dir
 
 
 def run_notebooks(
@@ -135,6 +148,7 @@ def run_notebooks(
     os.environ[BATCH_ENV] = "1"  # inherited by the kernels: no progress bars inside executed notebooks
     settings = load_profile(profile, run_dir=run_dir)
     run_path = prepare_run(settings)
+    check_cohort(settings)
     out_dir = RunDir(run_path).notebooks
     out_dir.mkdir(exist_ok=True)
     notebooks = numbered_notebooks()

@@ -43,7 +43,8 @@ def data_source(settings) -> str:
 def write_cohort(cohort: Cohort, settings) -> pd.DataFrame:
     """Write ``cohort.csv``, ``split.csv`` and ``variables.csv``, record the headline counts
     (``cohort.n_patients``, ``n_train``, ``n_validation``, ``n_malignant``, ``malignant_share``,
-    ``spacing_source``, ``data_sha256``) and return them as a one-column table."""
+    ``spacing_source``, ``data_sha256``, ``intensity_rules``, ``uniform_lesions``) and return them as a
+    one-column table."""
     run = RunDir(settings.run_path)
     write_run_tables(cohort, run.root)
     table = cohort.table
@@ -57,6 +58,10 @@ def write_cohort(cohort: Cohort, settings) -> pd.DataFrame:
         "spacing_source": cohort.spacing_source,
         # fingerprint of the cohort folder as read, for the methods page (splkit.book.methods)
         "data_sha256": data_fingerprint(settings.data_path)["sha256"],
+        # how grey levels were read (data/README.md, "Grey levels") and lesions of one grey level
+        "intensity_rules": "; ".join(f"{rule}: {n}" for rule, n in cohort.intensity_counts().items())
+        or "not checked (pixels not decoded)",
+        "uniform_lesions": cohort.headline().get("n_uniform_rois"),
     }
     for key, value in headline.items():
         record(run.root, f"cohort.{key}", value)

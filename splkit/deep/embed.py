@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
 from splkit.run.cache import CACHE_ROOT, CacheError, ContentCache
@@ -52,14 +53,20 @@ def as_array(image: Any) -> np.ndarray:
 
 
 def cache_key(image_bytes: bytes, mask_bytes: bytes, spec: BackboneSpec, deep: Mapping[str, Any]) -> str:
-    """sha256 of image + mask bytes, backbone + weights, preprocessing settings and torch version."""
+    """sha256 of image + mask bytes, backbone + weights, preprocessing, intensity rule and torch version."""
     digest = hashlib.sha256()
     for part in (
         image_bytes,
         mask_bytes,
         spec.cache_token.encode(),
         json.dumps(
-            {"pre": preprocess_settings(deep), "mean": spec.mean, "std": spec.std}, sort_keys=True
+            {
+                "pre": preprocess_settings(deep),
+                "mean": spec.mean,
+                "std": spec.std,
+                "intensity": INTENSITY_RULE_VERSION,  # how grey levels are read (splkit.cohort.intensity)
+            },
+            sort_keys=True,
         ).encode(),
         torch.__version__.encode(),
     ):

@@ -3,16 +3,16 @@
 Per image, :func:`extract_image` hands pyradiomics a 2-D ``float32`` image (or, for a ``slice3d``
 preset, a one-slice volume) and checks that exactly the preset's expected features per image type came
 back.  :func:`extract_cohort` runs it over a cohort in ``n_jobs`` processes with a progress bar and a
-per-image cache keyed by the content of image + mask + preset + pyradiomics version.
+per-image cache keyed by content (image, mask, spacing, preset, versions; :func:`cache_key`).
 
 Two details matter for correctness under NumPy 2 (and one for speed):
 
 - pyradiomics' ``imageoperations.getBinEdges`` computes the highest edge as ``max + 2 * binWidth`` in the
-  image's dtype; for a ``uint8`` image and bin width 25 this wraps around when the ROI maximum is
-  >= 206 and silently gives wrong bins.  Images are cast to ``float32`` first.
+  image's dtype: for ``uint8`` and bin width 25 it wraps when the ROI maximum is >= 206 (wrong bins,
+  silently).  Images are cast to ``float32`` first.
 - the same function takes ``min``/``max`` with Python's builtins, which iterate element by element.
-  :func:`numpy_bin_edges` replaces them by ``numpy.min``/``numpy.max`` (same values on float input, see
-  ``tests/test_radiomics_extract.py``) while splkit extracts.
+  :func:`numpy_bin_edges` replaces them by ``numpy.min``/``numpy.max`` while splkit extracts (same values
+  on float input, ``tests/radiomics/test_extract.py``).
 
 Reference: van Griethuysen JJM et al. Computational radiomics system to decode the radiographic
 phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics).
@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import SimpleITK as sitk
 
+from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
 from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
@@ -87,8 +88,6 @@ def pyradiomics_version() -> str:
 
     return str(radiomics.__version__)
 
-
-# --- one image ----------------------------------------------------------------------------------
 
 _EXTRACTORS: dict[str, Any] = {}
 
@@ -240,7 +239,7 @@ def extract_image(image: sitk.Image, mask: sitk.Image, preset: Preset | str) -> 
 
 
 def cache_key(task: ImageTask, preset: Preset) -> str:
-    """sha256 of image bytes, mask bytes, spacing, preset text, pyradiomics and splkit extractor versions."""
+    """sha256 of image and mask bytes, spacing, preset text, pyradiomics, extractor and intensity-rule versions."""
     parts = {
         "image": file_sha256(task.image),
         "mask": file_sha256(task.mask),
@@ -248,11 +247,9 @@ def cache_key(task: ImageTask, preset: Preset) -> str:
         "preset": preset.sha256,
         "pyradiomics": pyradiomics_version(),
         "extractor": EXTRACTOR_VERSION,
+        "intensity": INTENSITY_RULE_VERSION,  # how grey levels are read (splkit.cohort.intensity)
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-
-
-# --- a cohort -----------------------------------------------------------------------------------
 
 
 def _init_worker() -> None:

@@ -196,7 +196,8 @@ class Study:
 
     # ------------------------------------------------------------------ applying
     def load_cohort(self, path: str | Path, **kwargs: Any) -> Cohort:
-        """:func:`splkit.cohort.load_cohort` with the study's data rules (positive label, default spacing).
+        """:func:`splkit.cohort.load_cohort` with the study's data rules (positive label, default spacing,
+        the radiomics preset's lesion constraints), every image decoded (``full``).
 
         Other arguments (``salt``, ``validation_fraction``, …) pass through.
         """
@@ -205,6 +206,8 @@ class Study:
         data = self.settings.get("data", {})
         kwargs.setdefault("positive_label", data.get("positive_label", "malignant"))
         kwargs.setdefault("default_spacing_mm", data.get("default_spacing_mm"))
+        kwargs.setdefault("preset", self.radiomics.stored_preset() if self.radiomics is not None else None)
+        kwargs.setdefault("full", True)
         return load_cohort(path, **kwargs)
 
     def _stages_for(self, models: Sequence[str]) -> list[str]:

@@ -79,6 +79,7 @@ def test_a_failing_notebook_reports_its_message_first_and_leaves_no_identifier_i
         notebooks / "02_fails.ipynb",
     )
     monkeypatch.setattr(runner, "NOTEBOOK_DIR", notebooks)
+    monkeypatch.setattr(runner, "check_cohort", lambda settings: None)  # no cohort here (tested below)
     (tmp_path / "cohort").mkdir()
     profile = tmp_path / "p.yaml"
     profile.write_text(f"extends: smoke\nname: p\ndata:\n  path: {tmp_path / 'cohort'}\n  simulate: false\n")
@@ -95,3 +96,18 @@ def test_a_failing_notebook_reports_its_message_first_and_leaves_no_identifier_i
     assert runner.failed_notebooks(run_dir / "notebooks") == ["02_fails.ipynb (failed)"]
     with pytest.raises(build.IncompleteRun, match="02_fails.ipynb"):
         build.stage_book(run_dir)
+
+
+def test_a_broken_cohort_stops_the_run_before_any_notebook(tmp_path):
+    """The full check (every image decoded) runs before the long steps; nothing is executed."""
+    from splkit.book import runner
+    from splkit.cohort import CohortError
+
+    (tmp_path / "cohort" / "images").mkdir(parents=True)
+    (tmp_path / "cohort" / "masks").mkdir()
+    (tmp_path / "cohort" / "clinical.csv").write_text("patient_id,label\nA1,benign\n")
+    profile = tmp_path / "p.yaml"
+    profile.write_text(f"extends: smoke\nname: p\ndata:\n  path: {tmp_path / 'cohort'}\n  simulate: false\n")
+    with pytest.raises(CohortError, match="A1"):
+        runner.run_notebooks(profile, run_dir=tmp_path / "run")
+    assert not list((tmp_path / "run").glob("notebooks/*.ipynb"))
