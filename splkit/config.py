@@ -76,6 +76,12 @@ class Settings(Mapping):
         """The cohort folder as an absolute path."""
         return resolve_path(self._data["data"]["path"])
 
+    @property
+    def external_path(self) -> Path | None:
+        """The external validation cohort folder as an absolute path; ``None`` when the profile names none."""
+        path = (self._data.get("external") or {}).get("path")
+        return resolve_path(path) if path else None
+
 
 def _freeze(value: Any) -> Any:
     if isinstance(value, Mapping) and not isinstance(value, Settings):
@@ -335,6 +341,12 @@ def _shown_path(path: Path) -> str:
         if path.is_relative_to(base):
             return path.relative_to(base).as_posix()
     return str(path)
+
+
+def has_external(settings: Mapping[str, Any]) -> bool:
+    """Whether a profile (or a run's settings) names an external validation cohort (``external.path``)."""
+    external = settings.get("external") or {}
+    return bool(external.get("path"))
 
 
 def resolve_path(path: str | Path) -> Path:

@@ -52,14 +52,33 @@ def _stage_notebook(source: Path, target: Path) -> None:
     target.write_text(json.dumps(notebook, indent=1))
 
 
+def write_toc(stage: Path, settings: dict | None) -> None:
+    """The staged ``_toc.yml`` without the chapters that do not apply to the run (chapter 7 without an
+    external cohort, see :func:`splkit.book.runner.applies`)."""
+    import yaml
+
+    from splkit.book.runner import applies
+
+    path = stage / "_toc.yml"
+    toc = yaml.safe_load(path.read_text())
+    for part in toc.get("parts", []):
+        part["chapters"] = [
+            c
+            for c in part["chapters"]
+            if not c["file"].startswith("notebooks/") or applies(c["file"], settings)
+        ]
+    path.write_text(yaml.safe_dump(toc, sort_keys=False))
+
+
 def stage_book(run_dir: Path) -> Path:
     """Assemble the book's source folder for one run and return it."""
     executed = RunDir(run_dir).notebooks
     if not executed.is_dir() or not any(executed.glob("*.ipynb")):
         raise FileNotFoundError(f"no executed notebooks in {executed}: run `splkit run` first")
-    from splkit.book.runner import failed_notebooks
+    from splkit.book.runner import applies, failed_notebooks, run_settings_of
 
-    problems = failed_notebooks(executed)
+    settings = run_settings_of(Path(run_dir))
+    problems = failed_notebooks(executed, settings)
     if problems:
         raise IncompleteRun(
             f"refusing to build a book from an incomplete or failed run ({executed}): {', '.join(problems)}; "
@@ -71,7 +90,9 @@ def stage_book(run_dir: Path) -> Path:
     shutil.copytree(BOOK_SOURCES, stage, ignore=shutil.ignore_patterns("_build", "__pycache__"))
     (stage / "notebooks").mkdir()
     for notebook in sorted(executed.glob("*.ipynb")):
-        _stage_notebook(notebook, stage / "notebooks" / notebook.name)
+        if applies(notebook, settings):
+            _stage_notebook(notebook, stage / "notebooks" / notebook.name)
+    write_toc(stage, settings)
     (stage / "_static").mkdir(exist_ok=True)
     shutil.copy2(plotly_js_path(), stage / "_static" / "plotly.min.js")
     copy_mathjax(stage)

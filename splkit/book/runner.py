@@ -10,16 +10,38 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
-from splkit.config import PROJECT_ROOT, Settings, load_profile
+from splkit.config import PROJECT_ROOT, Settings, has_external, load_profile
 from splkit.run.report import atomic_write_text
 from splkit.run.rundir import RunDir
 
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+
+#: Notebooks run (and shown in the book) only when the profile asks for them: name prefix -> condition.
+CONDITIONAL = {"07_": has_external}
+
+
+def applies(notebook: str | Path, settings: Mapping[str, Any] | None) -> bool:
+    """Whether ``notebook`` belongs to a run with ``settings`` (chapter 7 only with an external cohort).
+
+    Without settings every notebook applies.
+    """
+    name = Path(notebook).name
+    if settings is None:
+        return True
+    return all(condition(settings) for prefix, condition in CONDITIONAL.items() if name.startswith(prefix))
+
+
+def run_settings_of(run_dir: Path) -> dict[str, Any] | None:
+    """The resolved settings a run wrote (``settings.yaml``), or ``None`` when it has none."""
+    path = RunDir(run_dir).settings_yaml
+    return yaml.safe_load(path.read_text()) if path.is_file() else None
+
 
 #: What a failed notebook shows in the run directory instead of its error (which may name patients).
 REDACTED_ERROR = (
@@ -68,12 +90,20 @@ def quarantine_failed_notebook(executed: Path) -> Path | None:
     return private
 
 
-def failed_notebooks(executed_dir: Path) -> list[str]:
-    """Executed notebooks of a run that failed (papermill's ``exception`` flag) or are missing."""
+def failed_notebooks(executed_dir: Path, settings: Mapping[str, Any] | None = None) -> list[str]:
+    """Executed notebooks of a run that failed (papermill's ``exception`` flag) or are missing.
+
+    A notebook that does not apply to the run (:func:`applies`, with ``settings`` or else the run's
+    ``settings.yaml``) is not expected.
+    """
     import json
 
+    if settings is None:
+        settings = run_settings_of(Path(executed_dir).parent)
     problems = []
     for source in numbered_notebooks():
+        if not applies(source, settings):
+            continue
         executed = executed_dir / source.name
         if not executed.exists():
             problems.append(f"{source.name} (not run)")
@@ -103,8 +133,16 @@ def prepare_run(settings: Settings) -> Path:
                 f"cohort folder {settings.data_path} does not exist (profile {settings.name!r}, data.path); "
                 "point data.path at your cohort (see data/README.md) or set data.simulate: true"
             )
-        return run_dir
-    _simulate_if_needed(settings)
+    else:
+        _simulate_if_needed(settings)
+    if has_external(settings):
+        if (settings.get("external") or {}).get("simulate", False):
+            _simulate_external_if_needed(settings)
+        elif not settings.external_path.exists():
+            raise FileNotFoundError(
+                f"external cohort folder {settings.external_path} does not exist (profile {settings.name!r}, "
+                "external.path); point it at the external cohort or set external.simulate: true"
+            )
     return run_dir
 
 
@@ -129,6 +167,21 @@ def _simulate_if_needed(settings: Settings) -> None:
         simulate_cohort(n=data.simulate_n, seed=data.simulate_seed, out=settings.data_path)
 
 
+def _simulate_external_if_needed(settings: Settings) -> None:
+    """Simulate the external centre into ``external.path`` when absent or stale."""
+    from splkit.simulate.generate import is_current, simulate_cohort
+
+    ext = settings.external
+    centre = ext.get("centre", "external")
+    n, seed = int(ext.get("simulate_n", 60)), int(ext.get("simulate_seed", 1))
+    if not is_current(settings.external_path, n=n, seed=seed, centre=centre):
+        print(
+            f"simulating {n} external patients ({centre} centre, seed {seed}) into {settings.external_path}",
+            flush=True,
+        )
+        simulate_cohort(n=n, seed=seed, out=settings.external_path, centre=centre)
+
+
 def run_notebooks(
     profile: str | Path = "default",
     run_dir: str | Path | None = None,
@@ -151,7 +204,7 @@ def run_notebooks(
     check_cohort(settings)
     out_dir = RunDir(run_path).notebooks
     out_dir.mkdir(exist_ok=True)
-    notebooks = numbered_notebooks()
+    notebooks = [nb for nb in numbered_notebooks() if applies(nb, settings)]
     if only:
         notebooks = [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
     timings: list[tuple[str, float]] = []

@@ -44,15 +44,20 @@ Public API
 :func:`simulate_cohort` writes the cohort folder (``clinical.csv``, ``variables.yaml``, ``images/``,
 ``masks/``, ``masks_reader2/``, ``simulation.yaml``); :func:`simulate_clinical_table` returns the
 clinical table alone, without rendering images; :func:`model_card` describes the model in markdown for
-the book.  The folder also holds a ``.splkit_salt`` derived from the seed, so the pseudonyms and the
+the book.  ``centre="external"`` (:mod:`.centre`) simulates a second hospital for external validation:
+another scanner gain and pixel spacing, older patients and a lower prevalence, the same disease model.  The folder also holds a ``.splkit_salt`` derived from the seed, so the pseudonyms and the
 split of a simulated cohort are the same on every machine.
 """
 
 from splkit.simulate.bmode import RAYLEIGH_SNR, Probe, speckle_patch
 from splkit.simulate.card import model_card
+from splkit.simulate.centre import DEVELOPMENT, EXTERNAL, Centre
 from splkit.simulate.generate import PROBE, simulate_clinical_table, simulate_cohort, simulate_patient
 
 __all__ = [
+    "DEVELOPMENT",
+    "EXTERNAL",
+    "Centre",
     "PROBE",
     "RAYLEIGH_SNR",
     "Probe",

@@ -301,8 +301,9 @@ def _rib(scene: Scene, layers: Layers, lesion_theta: float, has_lesion: np.ndarr
     scene.alpha[shadow] = 60.0  # bone: the beam does not get through
 
 
-def _form_image(scene: Scene, rng: np.random.Generator) -> np.ndarray:
-    """Scatterers -> attenuation -> PSF -> noise -> TGC -> envelope -> log -> sector (uint8)."""
+def _form_image(scene: Scene, rng: np.random.Generator, gain_db: float = 0.0) -> np.ndarray:
+    """Scatterers -> attenuation -> PSF -> noise -> TGC -> envelope -> log -> sector (uint8);
+    ``gain_db``: the centre's receive gain, around which the operator's gain varies."""
     probe = scene.probe
     shape = (probe.n_samples, probe.n_lines)
     density = np.clip(scene.dens, 1e-3, 1.0)
@@ -315,16 +316,17 @@ def _form_image(scene: Scene, rng: np.random.Generator) -> np.ndarray:
         (scatter * gain).astype(np.float32), probe, coherent=scene.refl.rf(probe, gain)
     )
     rf += np.float32(0.006) * rng.standard_normal(rf.shape, dtype=np.float32)  # electronic noise before TGC
-    gain_db, slope = rng.normal(0.0, 2.0), rng.normal(0.0, 0.06)  # operator gain, TGC mismatch
-    rf *= bmode.tgc_gain(probe, extra_db=gain_db, slope_error=slope)
+    operator_db, slope = rng.normal(0.0, 2.0), rng.normal(0.0, 0.06)  # operator gain, TGC mismatch
+    rf *= bmode.tgc_gain(probe, extra_db=operator_db + gain_db, slope_error=slope)
     polar = bmode.log_compress(
         bmode.display_filter(bmode.envelope(rf)), reference=75.0, dynamic_range_db=probe.dynamic_range_db
     )
     return np.round(bmode.scan_convert(polar, probe)).astype(np.uint8)
 
 
-def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rendered:
-    """Build one patient's scene and image it.  Deterministic given ``rng``."""
+def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe, gain_db: float = 0.0) -> Rendered:
+    """Build one patient's scene and image it (``gain_db``: the centre's receive gain).  Deterministic
+    given ``rng``."""
     n, m = probe.n_samples, probe.n_lines
     depth, cols = probe.depths[:, None], np.arange(m)
     scene = Scene.empty(probe)
@@ -351,7 +353,7 @@ def render(ph: Phenotype, rng: np.random.Generator, probe: bmode.Probe) -> Rende
     _pleura_and_reverberations(scene, layers, ph, lesion, rng)
     if rng.random() < 0.45:
         _rib(scene, layers, lesion_theta, lesion.any(axis=0), rng)
-    image = _form_image(scene, rng)
+    image = _form_image(scene, rng, gain_db)
 
     # the exact lesion region on the display grid
     rows, cols_px = probe.xz_to_pixel(xy[:, 0], xy[:, 1])

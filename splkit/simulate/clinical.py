@@ -95,9 +95,10 @@ class Latents:
     t_clin: float
 
 
-def sample_latents(rng: np.random.Generator) -> Latents:
-    """Draw the label and the two modality latents of one patient (see the module docstring)."""
-    y = int(rng.random() < MALIGNANT_SHARE)
+def sample_latents(rng: np.random.Generator, malignant_share: float = MALIGNANT_SHARE) -> Latents:
+    """Draw the label and the two modality latents of one patient (see the module docstring);
+    ``malignant_share`` is the prevalence (another centre's, :mod:`splkit.simulate.centre`)."""
+    y = int(rng.random() < malignant_share)
     eta, e_img, e_clin = rng.standard_normal(3)
     noise = np.sqrt(1.0 - RHO**2)
     return Latents(
@@ -117,9 +118,11 @@ def sample_clinical(
     lesion_size_mm: float,
     air_bronchogram: bool,
     pleural_effusion: bool,
+    age_shift_years: float = 0.0,
 ) -> dict:
-    """One patient's clinical variables given the clinical latent ``t`` and the image descriptors."""
-    age = float(np.clip(np.round(rng.normal(54.0 + 5.0 * t, 11.0)), 18, 90))
+    """One patient's clinical variables given the clinical latent ``t`` and the image descriptors
+    (``age_shift_years``: another centre's older or younger case mix)."""
+    age = float(np.clip(np.round(rng.normal(54.0 + age_shift_years + 5.0 * t, 11.0)), 18, 90))
     male = _bern(rng, 0.1 + 0.35 * t)
     smoking = _bern(rng, -2.0 + 0.4 * t + 1.8 * male)
     pack_years = float(np.round(np.exp(rng.normal(np.log(18.0) + 0.15 * t, 0.55)), 0)) if smoking else 0.0

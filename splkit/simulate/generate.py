@@ -24,6 +24,7 @@ from threadpoolctl import threadpool_limits
 from splkit.cohort.pseudonym import SALT_FILE
 from splkit.run.progress import progress_bar
 from splkit.simulate import anatomy, bmode, clinical, lesion
+from splkit.simulate.centre import DEVELOPMENT, Centre, centre_named
 
 GENERATOR_VERSION = "2"  # bump whenever the generator's output changes (stale folders regenerate)
 MARKER = "simulation.yaml"  # provenance file; its presence marks a folder as safe to regenerate
@@ -33,6 +34,14 @@ MARKER = "simulation.yaml"  # provenance file; its presence marks a folder as sa
 READER1 = {"click_px": 8.0, "offset_sd_px": 0.6, "jitter_px": 0.3, "smooth": 1.0}
 READER2 = {"click_px": 11.0, "offset_sd_px": 2.0, "jitter_px": 0.6, "smooth": 1.6}
 PROBE = bmode.Probe()
+_PROBES = {PROBE.pixel_mm: PROBE}
+
+
+def probe_for(centre: Centre) -> bmode.Probe:
+    """The probe of a centre (the default :data:`PROBE` but for its pixel spacing); one per spacing."""
+    if centre.pixel_mm not in _PROBES:
+        _PROBES[centre.pixel_mm] = bmode.Probe(pixel_mm=centre.pixel_mm)
+    return _PROBES[centre.pixel_mm]
 
 
 @dataclass
@@ -49,39 +58,45 @@ def _streams(seed: int, index: int, count: int = 6) -> list[np.random.Generator]
     return [np.random.default_rng(child) for child in children]
 
 
-def patient_id(seed: int, index: int, rng: np.random.Generator) -> str:
-    """An input-style id (``SIM-<year>-<serial>``), unique within a cohort, unlike the P0001 pseudonyms."""
+def patient_id(seed: int, index: int, rng: np.random.Generator, prefix: str = "SIM") -> str:
+    """An input-style id (``SIM-<year>-<serial>``), unique within a cohort, unlike the P0001 pseudonyms;
+    ``prefix`` is the centre's (``EXT`` for the external one)."""
     serial = (index * 7919 + seed * 104729 + 1234) % 90000 + 10000
-    return f"SIM-{2020 + int(rng.integers(0, 5))}-{serial:05d}"
+    return f"{prefix}-{2020 + int(rng.integers(0, 5))}-{serial:05d}"
 
 
-def sample_patient(seed: int, index: int) -> Patient:
+def sample_patient(seed: int, index: int, centre: Centre = DEVELOPMENT) -> Patient:
     """Latents, phenotype and clinical row of one patient -- everything but the image (cheap)."""
     ids, ph_rng, _, clin_rng, _, _ = _streams(seed, index)
-    pid = patient_id(seed, index, ids)
-    latents = clinical.sample_latents(ids)
+    pid = patient_id(seed, index, ids, centre.id_prefix)
+    latents = clinical.sample_latents(ids, centre.malignant_share)
     ph = lesion.sample_phenotype(latents.t_img, ph_rng)
-    row = clinical.sample_clinical(latents.t_clin, clin_rng, ph.size_mm, ph.air_bronchogram, ph.effusion)
+    row = clinical.sample_clinical(
+        latents.t_clin, clin_rng, ph.size_mm, ph.air_bronchogram, ph.effusion, centre.age_shift_years
+    )
     row = {"patient_id": pid, "label": "malignant" if latents.label else "benign", **row}
     return Patient(pid, latents, ph, row)
 
 
-def simulate_clinical_table(n: int = 609, seed: int = 0) -> pd.DataFrame:
+def simulate_clinical_table(n: int = 609, seed: int = 0, centre: Centre | str = DEVELOPMENT) -> pd.DataFrame:
     """The ``clinical.csv`` table of a cohort without rendering images (identical values, fast)."""
-    rows = [sample_patient(seed, i).row for i in range(n)]
+    centre = centre_named(centre)
+    rows = [sample_patient(seed, i, centre).row for i in range(n)]
     table = pd.DataFrame(rows)
-    table.insert(2, "spacing_mm", PROBE.pixel_mm)
+    table.insert(2, "spacing_mm", centre.pixel_mm)
     return table
 
 
 def simulate_patient(
-    seed: int, index: int, reader2: bool = False
+    seed: int, index: int, reader2: bool = False, centre: Centre | str = DEVELOPMENT
 ) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray | None]:
     """One patient: clinical row, 8-bit B-mode image, reader-1 mask and (optionally) reader-2 mask."""
+    centre = centre_named(centre)
+    probe = probe_for(centre)
     streams = _streams(seed, index)
-    patient = sample_patient(seed, index)
-    scene = anatomy.render(patient.phenotype, streams[2], PROBE)
-    fan = PROBE.scan_map[1]
+    patient = sample_patient(seed, index, centre)
+    scene = anatomy.render(patient.phenotype, streams[2], probe, centre.gain_db)
+    fan = probe.scan_map[1]
     r1 = streams[4]
     mask1 = lesion.reader_outline(scene.lesion, r1, offset_mean_px=r1.normal(0.3, 0.4), **READER1) & fan
     mask2 = None
@@ -97,15 +112,15 @@ def _write_png(path: Path, array: np.ndarray, compress_level: int = 6) -> None:
     )
 
 
-def _work(task: tuple[int, int, bool, str, bool]) -> dict:
-    seed, index, reader2, folder, dicom = task
-    row, image, mask1, mask2 = simulate_patient(seed, index, reader2)
+def _work(task: tuple[int, int, bool, str, bool, Centre]) -> dict:
+    seed, index, reader2, folder, dicom, centre = task
+    row, image, mask1, mask2 = simulate_patient(seed, index, reader2, centre)
     folder = Path(folder)
     pid = row["patient_id"]
     if dicom:
         from splkit.simulate.dicom import write_us_dicom
 
-        write_us_dicom(folder / "images" / f"{pid}.dcm", image, PROBE.pixel_mm, pid, seed, index)
+        write_us_dicom(folder / "images" / f"{pid}.dcm", image, centre.pixel_mm, pid, seed, index)
     else:
         _write_png(folder / "images" / f"{pid}.png", image, compress_level=1)  # speckle barely compresses
     _write_png(folder / "masks" / f"{pid}.png", mask1.astype(np.uint8) * 255)
@@ -130,8 +145,10 @@ def _replace_dir(tmp: Path, out: Path) -> None:
         os.replace(tmp, out)
 
 
-def is_current(out: str | Path, n: int, seed: int, dicom: bool = False) -> bool:
-    """Whether ``out`` holds the cohort this generator would write for ``(n, seed, dicom)``.
+def is_current(
+    out: str | Path, n: int, seed: int, dicom: bool = False, centre: Centre | str = DEVELOPMENT
+) -> bool:
+    """Whether ``out`` holds the cohort this generator would write for ``(n, seed, dicom, centre)``.
 
     Compares the provenance file with the request and :data:`GENERATOR_VERSION`, so a changed profile
     or a newer generator regenerates the folder instead of silently analysing stale data.
@@ -141,6 +158,9 @@ def is_current(out: str | Path, n: int, seed: int, dicom: bool = False) -> bool:
         return False
     recorded = yaml.safe_load(marker.read_text()) or {}
     wanted = {"version": GENERATOR_VERSION, "n": n, "seed": seed, "dicom": dicom}
+    centre = centre_named(centre)
+    if recorded.get("centre", DEVELOPMENT.describe()) != centre.describe():
+        return False
     return all(recorded.get(key) == value for key, value in wanted.items())
 
 
@@ -152,6 +172,7 @@ def simulate_cohort(
     n_reader2: int = 50,
     n_jobs: int | None = None,
     progress: bool = True,
+    centre: Centre | str = DEVELOPMENT,
 ) -> Path:
     """Generate the simulated SPL cohort into ``out`` (see :mod:`splkit.simulate` for the model).
 
@@ -166,6 +187,10 @@ def simulate_cohort(
     n_reader2 : how many patients (chosen at random) also get a second reader's mask.
     n_jobs : worker processes (default: up to 2, fewer for small cohorts).
     progress : show a progress bar (:func:`splkit.run.progress.progress_bar`: none in batch runs).
+    centre : where the cohort is acquired (:mod:`splkit.simulate.centre`; a name or a :class:`Centre`):
+        the default development centre, or ``"external"`` (another scanner set-up, case mix and
+        prevalence) for an external validation cohort.  Recorded in ``simulation.yaml`` (the
+        development centre is not, so its folder is unchanged).
 
     Returns
     -------
@@ -173,6 +198,7 @@ def simulate_cohort(
     """
     if n < 1:
         raise ValueError(f"n must be positive, got {n}")
+    centre = centre_named(centre)
     out = Path(out).absolute()
     if out.exists() and not (out / MARKER).is_file():
         raise FileExistsError(
@@ -186,7 +212,7 @@ def simulate_cohort(
     try:
         for sub in ("images", "masks", "masks_reader2"):
             (tmp / sub).mkdir()
-        tasks = [(seed, i, bool(reader2[i]), str(tmp), dicom) for i in range(n)]
+        tasks = [(seed, i, bool(reader2[i]), str(tmp), dicom, centre) for i in range(n)]
         n_jobs = n_jobs if n_jobs is not None else min(2, os.cpu_count() or 1, max(n // 20, 1))
         bar = dict(total=n, desc="simulating patients", unit="patient")
         if not progress:
@@ -200,7 +226,7 @@ def simulate_cohort(
                 rows = [_work(task) for task in progress_bar(tasks, **bar)]
         table = pd.DataFrame(rows)
         if not dicom:
-            table.insert(2, "spacing_mm", PROBE.pixel_mm)
+            table.insert(2, "spacing_mm", centre.pixel_mm)
         table.to_csv(tmp / "clinical.csv", index=False, lineterminator="\n")
         variables = {name: dict(spec) for name, spec in clinical.VARIABLES.items()}
         (tmp / "variables.yaml").write_text(yaml.safe_dump(variables, sort_keys=False, allow_unicode=True))
@@ -212,14 +238,17 @@ def simulate_cohort(
             "seed": seed,
             "dicom": dicom,
             "n_reader2": int(reader2.sum()),
-            "pixel_spacing_mm": PROBE.pixel_mm,
-            "image_shape": list(PROBE.image_shape),
+            "pixel_spacing_mm": centre.pixel_mm,
+            "image_shape": list(probe_for(centre).image_shape),
             "positive_label": "malignant",
         }
+        if not centre.is_development:
+            provenance["centre"] = centre.describe()
         (tmp / MARKER).write_text(yaml.safe_dump(provenance, sort_keys=False))
         # Synthetic data has nothing to hide: a salt derived from the seed makes the pseudonyms (and
         # so the split) the same on every machine that generates this cohort.
-        salt = hashlib.sha256(f"splkit-simulate-salt-{seed}".encode()).hexdigest()[:32]
+        where = "" if centre.is_development else f"{centre.name}-"
+        salt = hashlib.sha256(f"splkit-simulate-salt-{where}{seed}".encode()).hexdigest()[:32]
         (tmp / SALT_FILE).write_text(salt + "\n")
         tmp.chmod(0o755)
         _replace_dir(tmp, out)

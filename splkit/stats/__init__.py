@@ -2,16 +2,18 @@
 
 Discrimination (ROC, AUC with DeLong and bootstrap CIs, paired DeLong tests), operating points
 (Youden threshold, threshold metrics with Wilson / bootstrap CIs), calibration (curves, intercept
-and slope, Hosmer–Lemeshow, Brier), decision curve analysis, and reclassification (NRI, IDI).
+and slope, logistic recalibration, Hosmer–Lemeshow, Brier), decision curve analysis, and reclassification (NRI, IDI).
 Labels are 0/1 with 1 = the positive class; scores are predicted probabilities.
 """
 
 from splkit.stats.calibration import (
     HLResult,
+    Recalibration,
     brier_score,
     calibration_curve,
     calibration_intercept_slope,
     hosmer_lemeshow,
+    recalibrate,
     smoothed_calibration,
 )
 from splkit.stats.dca import TREAT_ALL, TREAT_NONE, biopsies_avoided, decision_curves, net_benefit
@@ -33,6 +35,7 @@ __all__ = [
     "AUCResult",
     "DeLongTest",
     "HLResult",
+    "Recalibration",
     "TREAT_ALL",
     "TREAT_NONE",
     "biopsies_avoided",
@@ -52,6 +55,7 @@ __all__ = [
     "net_benefit",
     "nri",
     "performance_table",
+    "recalibrate",
     "roc_points",
     "smoothed_calibration",
     "threshold_metrics",

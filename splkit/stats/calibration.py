@@ -205,3 +205,117 @@ def brier_score(y: ArrayLike, prob: ArrayLike) -> float:
     y = check_labels(y, need_both=False)
     prob = check_scores(prob, y.size, "prob", probability=True)
     return float(np.mean((prob - y) ** 2))
+
+
+# --- logistic recalibration (updating a model for a new setting) ------------------------------------
+
+#: The two updating methods of Van Calster et al. (2016, 2019) that keep the model's ranking.
+RECALIBRATION_METHODS = ("intercept", "logistic")
+
+
+@dataclass(frozen=True)
+class Recalibration:
+    """A logistic recalibration of predicted probabilities: ``logit(p') = intercept + slope * logit(p)``.
+
+    ``method="intercept"`` (recalibration-in-the-large) fixes the slope at 1 and re-estimates the
+    intercept (the calibration-in-the-large, an offset model); ``method="logistic"`` re-estimates both
+    (the calibration intercept and slope of ``y ~ 1 + logit(p)``).  ``*_se`` are the maximum-likelihood
+    standard errors (NaN for a fixed slope); ``low``/``high`` the Wald intervals at ``level``.
+    """
+
+    method: str
+    intercept: float
+    slope: float
+    intercept_se: float
+    slope_se: float
+    level: float = 0.95
+
+    def apply(self, prob: ArrayLike) -> np.ndarray:
+        """The recalibrated probabilities of ``prob`` (clipped as for the fit)."""
+        lp = _logit(np.asarray(prob, dtype=float))
+        return 1.0 / (1.0 + np.exp(-(self.intercept + self.slope * lp)))
+
+    def interval(self, name: str) -> tuple[float, float]:
+        """Wald interval of ``"intercept"`` or ``"slope"``."""
+        z = stats.norm.ppf(0.5 + self.level / 2.0)
+        value, se = getattr(self, name), getattr(self, f"{name}_se")
+        return float(value - z * se), float(value + z * se)
+
+    def to_dict(self) -> dict:
+        """The fit with its intervals, as a plain dict (JSON-able)."""
+        out = asdict(self)
+        for name in ("intercept", "slope"):
+            out[f"{name}_low"], out[f"{name}_high"] = self.interval(name)
+        return out
+
+
+def _newton_logistic(
+    y: np.ndarray, X: np.ndarray, offset: np.ndarray, max_iter: int = 100, tol: float = 1e-12
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Maximum likelihood of ``y ~ Bernoulli(expit(offset + X beta))`` by Newton-Raphson (= IRLS).
+
+    Returns ``(beta, covariance, converged)``; the covariance is the inverse Fisher information.
+    """
+    beta = np.zeros(X.shape[1])
+    converged = False
+    for _ in range(max_iter):
+        eta = offset + X @ beta
+        mu = 1.0 / (1.0 + np.exp(-eta))
+        w = mu * (1.0 - mu)
+        info = X.T @ (X * w[:, None])
+        step = np.linalg.solve(info, X.T @ (y - mu))
+        beta = beta + step
+        if np.max(np.abs(step)) < tol * (1.0 + np.max(np.abs(beta))):
+            converged = True
+            break
+    mu = 1.0 / (1.0 + np.exp(-(offset + X @ beta)))
+    info = X.T @ (X * (mu * (1.0 - mu))[:, None])
+    return beta, np.linalg.inv(info), converged and bool(np.all(np.abs(beta) < 1e3))
+
+
+def recalibrate(
+    y: ArrayLike, prob: ArrayLike, method: str = "logistic", level: float = 0.95
+) -> Recalibration:
+    """Fit the recalibration of ``prob`` to the outcomes ``y`` of a new setting (e.g. an external cohort).
+
+    * ``"intercept"`` -- recalibration-in-the-large: ``logit(p') = a + logit(p)``; ``a`` is the
+      calibration-in-the-large (the intercept of :func:`calibration_intercept_slope`) and corrects a
+      different outcome prevalence;
+    * ``"logistic"`` -- logistic recalibration: ``logit(p') = a + b logit(p)``; ``b`` is the calibration
+      slope and also corrects predictions that are too extreme (``b < 1``) or too modest (``b > 1``).
+
+    Neither changes the ranking of patients (the AUC).  Fitted by maximum likelihood (Newton-Raphson);
+    the tests pin the estimates and standard errors to statsmodels' binomial GLM (with ``offset`` for
+    the intercept-only fit).  Probabilities are clipped to [1e-8, 1 - 1e-8] before the logit.  When the
+    fit does not converge (the predictions separate the classes) the estimates are NaN, with a warning.
+
+    References
+    ----------
+    Van Calster et al., J Clin Epidemiol 2016;74:167-176 (the calibration hierarchy); Van Calster et al.,
+    BMC Med 2019;17:230; Steyerberg, *Clinical Prediction Models* (2019), ch. 20 (updating methods).
+    """
+    if method not in RECALIBRATION_METHODS:
+        raise ValueError(f"method must be one of {RECALIBRATION_METHODS}, got {method!r}")
+    y = check_labels(y)
+    prob = check_scores(prob, y.size, "prob", probability=True)
+    level = check_level(level)
+    lp = _logit(prob)
+    X = np.ones((y.size, 1)) if method == "intercept" else np.column_stack([np.ones(y.size), lp])
+    offset = lp if method == "intercept" else np.zeros(y.size)
+    try:
+        with np.errstate(over="ignore"):
+            beta, cov, ok = _newton_logistic(y.astype(float), X, offset)
+    except np.linalg.LinAlgError:
+        ok = False
+    if ok and method == "intercept":
+        values = (beta[0], 1.0, np.sqrt(cov[0, 0]), float("nan"))
+    elif ok:
+        values = (beta[0], beta[1], np.sqrt(cov[0, 0]), np.sqrt(cov[1, 1]))
+    else:
+        warnings.warn(
+            f"{method} recalibration did not converge (the predictions separate the classes); returning NaN",
+            UserWarning,
+            stacklevel=2,
+        )
+        values = (float("nan"),) * 4
+    return Recalibration(method, *(float(v) for v in values), level=level)

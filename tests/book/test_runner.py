@@ -7,7 +7,56 @@ from splkit.config import load_profile
 def test_notebooks_run_in_numbered_order():
     names = [p.name for p in numbered_notebooks(NOTEBOOK_DIR)]
     assert names == sorted(names)
-    assert [n[:2] for n in names] == ["01", "02", "03", "04", "05", "06"]
+    assert [n[:2] for n in names] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+def test_chapter_7_applies_only_with_an_external_cohort():
+    """The default profile (no ``external.path``) runs 01-06 and its book has no chapter 7."""
+    from splkit.book.runner import applies
+
+    default, external = load_profile("default"), load_profile("smoke-external")
+    assert default.external_path is None and external.external_path is not None
+    names = [p.name for p in numbered_notebooks(NOTEBOOK_DIR)]
+    assert [n[:2] for n in names if applies(n, default)] == ["01", "02", "03", "04", "05", "06"]
+    assert [n[:2] for n in names if applies(n, external)][-1] == "07"
+    assert applies("notebooks/07_external_validation", None)  # no settings: everything applies
+
+
+def test_failed_notebooks_does_not_expect_chapter_7_without_an_external_cohort(tmp_path):
+    import json
+
+    import yaml
+
+    from splkit.book.runner import failed_notebooks
+
+    executed = tmp_path / "notebooks"
+    executed.mkdir()
+    done = {"cells": [], "metadata": {"papermill": {"exception": False}}}
+    for source in numbered_notebooks(NOTEBOOK_DIR)[:-1]:
+        (executed / source.name).write_text(json.dumps(done))
+    settings = load_profile("smoke", run_dir=tmp_path)
+    (tmp_path / "settings.yaml").write_text(yaml.safe_dump(settings.to_dict()))
+    assert failed_notebooks(executed) == []
+    with_external = load_profile("smoke-external", run_dir=tmp_path).to_dict()
+    assert failed_notebooks(executed, with_external) == ["07_external_validation.ipynb (not run)"]
+
+
+def test_staged_toc_lists_chapter_7_only_with_an_external_cohort(tmp_path):
+    import shutil
+
+    import yaml
+
+    from splkit.book.build import BOOK_SOURCES, write_toc
+
+    def chapters(settings):
+        shutil.copy2(BOOK_SOURCES / "_toc.yml", tmp_path / "_toc.yml")
+        write_toc(tmp_path, settings)
+        toc = yaml.safe_load((tmp_path / "_toc.yml").read_text())
+        return [c["file"] for part in toc["parts"] for c in part["chapters"]]
+
+    without = chapters(load_profile("default").to_dict())
+    assert "notebooks/07_external_validation" not in without and "notebooks/06_interpretability" in without
+    assert "notebooks/07_external_validation" in chapters(load_profile("smoke-external").to_dict())
 
 
 def test_empty_notebook_folder_is_an_error(tmp_path):

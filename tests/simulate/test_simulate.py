@@ -301,3 +301,51 @@ def test_clinical_logistic_auc_is_plausible(table609: pd.DataFrame):
     scores = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
     auc = roc_auc_score(y, scores)
     assert 0.68 <= auc <= 0.92
+
+
+# --- the external centre (splkit.simulate.centre) ---------------------------------------------------
+
+#: sha256 of the development centre's output, taken before centres existed: the default cohort must not
+#: change without a GENERATOR_VERSION bump.
+DEFAULT_TABLE_SHA256 = "23241382e9fe6666188768c4f6e581b046be61fa81d7bbcf02f2b07f05bc766b"
+DEFAULT_PATIENT5_SHA256 = (
+    "3b140c7074ea91420bb4cc1f88b92895633dcda0538493cb33253eb20d432461",
+    "07142de211ba7c75a86dfb11eca80f297b3d28b65aa889199453274f5ce16073",
+    "f70f80d50e3fdd075975d60a18f798a6819f4caa0415cc39463f0d5616d88315",
+)
+
+
+def test_the_development_centre_output_is_unchanged():
+    table = simulate_clinical_table(n=40, seed=0)
+    text = table.to_csv(index=False, lineterminator="\n").encode()
+    assert hashlib.sha256(text).hexdigest() == DEFAULT_TABLE_SHA256
+    _, image, mask1, mask2 = simulate_patient(0, 5, reader2=True)
+    assert (
+        tuple(hashlib.sha256(a.tobytes()).hexdigest() for a in (image, mask1, mask2))
+        == DEFAULT_PATIENT5_SHA256
+    )
+
+
+def test_the_external_centre_differs_in_scanner_case_mix_and_prevalence():
+    from splkit.simulate import DEVELOPMENT, EXTERNAL
+
+    dev = simulate_clinical_table(n=300, seed=1)
+    ext = simulate_clinical_table(n=300, seed=1, centre="external")
+    assert ext["patient_id"].str.startswith("EXT-").all() and not set(ext.patient_id) & set(dev.patient_id)
+    assert (ext["spacing_mm"] == EXTERNAL.pixel_mm).all() and EXTERNAL.pixel_mm != DEVELOPMENT.pixel_mm
+    assert (ext["label"] == "malignant").mean() < (dev["label"] == "malignant").mean()
+    assert ext["age"].mean() > dev["age"].mean() + 2
+    _, image, mask, _ = simulate_patient(1, 2, centre="external")
+    assert image.shape == bmode.Probe(pixel_mm=EXTERNAL.pixel_mm).image_shape and mask.shape == image.shape
+
+
+def test_an_external_folder_records_its_centre_and_is_stale_for_another(tmp_path):
+    from splkit.simulate.generate import is_current
+
+    out = simulate_cohort(n=2, seed=4, out=tmp_path / "ext", n_reader2=0, progress=False, centre="external")
+    provenance = yaml.safe_load((out / "simulation.yaml").read_text())
+    assert provenance["centre"]["name"] == "external" and provenance["pixel_spacing_mm"] == 0.3
+    assert is_current(out, n=2, seed=4, centre="external")
+    assert not is_current(out, n=2, seed=4)  # a development cohort is asked for: regenerate
+    clinical = pd.read_csv(out / "clinical.csv")
+    assert clinical["patient_id"].str.startswith("EXT-").all()

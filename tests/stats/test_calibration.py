@@ -155,3 +155,74 @@ def test_calibration_curve_columns_and_wilson():
 def test_probabilities_outside_unit_interval_rejected():
     with pytest.raises(ValueError, match=r"probabilities in \[0, 1\]; position 1"):
         brier_score(np.array([0, 1]), np.array([0.2, 1.2]))
+
+
+# --- logistic recalibration (Van Calster et al. 2016/2019), pinned to statsmodels' binomial GLM ---------
+
+
+def _miscalibrated(n=400, seed=5, shift=-0.8, spread=1.6):
+    """Outcomes from true risks, and predictions too high (``shift``) and too extreme (``spread``)."""
+    rng = np.random.default_rng(seed)
+    lp = rng.normal(0.0, 1.2, n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-lp))).astype(int)
+    prob = 1 / (1 + np.exp(-(spread * lp - shift)))
+    return y, prob
+
+
+def test_recalibration_in_the_large_matches_statsmodels_offset_glm():
+    import statsmodels.api as sm
+
+    from splkit.stats import recalibrate
+
+    y, prob = _miscalibrated()
+    lp = np.log(prob / (1 - prob))
+    glm = sm.GLM(y, np.ones((y.size, 1)), family=sm.families.Binomial(), offset=lp).fit(tol=1e-14)
+    fit = recalibrate(y, prob, method="intercept")
+    assert fit.intercept == pytest.approx(glm.params[0], abs=1e-9)
+    assert fit.intercept_se == pytest.approx(glm.bse[0], rel=1e-6)
+    assert fit.slope == 1.0 and np.isnan(fit.slope_se)
+    assert fit.interval("intercept") == pytest.approx(tuple(glm.conf_int()[0]), rel=1e-6)
+    assert fit.intercept == pytest.approx(calibration_intercept_slope(y, prob)[0], abs=1e-8)
+    # after recalibration-in-the-large the mean prediction equals the observed rate (the score equation)
+    assert fit.apply(prob).mean() == pytest.approx(y.mean(), abs=1e-9)
+
+
+def test_logistic_recalibration_matches_statsmodels_glm():
+    import statsmodels.api as sm
+
+    from splkit.stats import recalibrate
+
+    y, prob = _miscalibrated()
+    lp = np.log(prob / (1 - prob))
+    glm = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit(tol=1e-14)
+    fit = recalibrate(y, prob, method="logistic")
+    np.testing.assert_allclose([fit.intercept, fit.slope], glm.params, atol=1e-9)
+    np.testing.assert_allclose([fit.intercept_se, fit.slope_se], glm.bse, rtol=1e-6)
+    assert fit.slope == pytest.approx(calibration_intercept_slope(y, prob)[1], abs=1e-8)
+    assert 1 / 1.6 - 0.15 < fit.slope < 1 / 1.6 + 0.15  # the simulated over-extremity is recovered
+    # recalibrated predictions are calibrated on the data they were fitted on: intercept 0, slope 1
+    a, b = calibration_intercept_slope(y, fit.apply(prob))
+    assert (a, b) == pytest.approx((0.0, 1.0), abs=1e-6)
+    d = fit.to_dict()
+    assert d["method"] == "logistic" and d["slope_low"] < d["slope"] < d["slope_high"]
+
+
+def test_recalibration_keeps_the_ranking_and_refuses_bad_input():
+    from splkit.stats import delong_auc, recalibrate
+
+    y, prob = _miscalibrated(n=120, seed=9)
+    fit = recalibrate(y, prob)
+    assert np.array_equal(np.argsort(fit.apply(prob), kind="stable"), np.argsort(prob, kind="stable"))
+    assert delong_auc(y, fit.apply(prob)).auc == pytest.approx(delong_auc(y, prob).auc, abs=1e-12)
+    with pytest.raises(ValueError, match="method"):
+        recalibrate(y, prob, method="isotonic")
+
+
+def test_recalibration_of_separating_predictions_is_nan_with_a_warning():
+    from splkit.stats import recalibrate
+
+    y = np.array([0, 0, 0, 1, 1, 1])
+    prob = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9])
+    with pytest.warns(UserWarning, match="did not converge"):
+        fit = recalibrate(y, prob, method="logistic")
+    assert np.isnan(fit.slope) and np.isnan(fit.intercept)
