@@ -26,13 +26,13 @@ from splkit.cohort.checks import roi_rules
 from splkit.cohort.files import FilePaths, discover_files, match_files
 from splkit.cohort.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
 from splkit.cohort.split import assign_cohorts
+from splkit.cohort.unlabelled import label_column, new_cohorts, read_labels, required_columns
 from splkit.cohort.validation import (
     IMAGE_FOLDERS,
     RESERVED_COLUMNS,
     CohortError,
     Problem,
     duplicate_ids,
-    parse_labels,
     parse_spacing_column,
     read_clinical_table,
     summarise_spacing,
@@ -51,9 +51,10 @@ class Cohort:
     Attributes
     ----------
     table
-        Index ``patient`` (pseudonyms, sorted); columns ``label`` (0/1, 1 = ``positive_label``),
-        ``cohort`` (train/validation/external), then the clinical variables (raw values, NaN kept;
-        numeric variables as float).
+        Index ``patient`` (pseudonyms, sorted); columns ``label`` (0/1, 1 = ``positive_label``;
+        ``Int64`` with ``<NA>`` for unlabelled patients), ``cohort`` (train/validation/external; ``new``
+        for patients to score, see :mod:`splkit.cohort.unlabelled`), then the clinical variables (raw
+        values, NaN kept; numeric variables as float).
     variables
         The data dictionary used (index ``variable``): ``type, unit, allowed, description, source``,
         ``levels`` (ordered levels), ``included`` (False when excluded by the missing-value rule),
@@ -213,6 +214,7 @@ def load_cohort(
     progress: bool | None = None,
     full: bool = False,
     preset: Any = None,
+    require_labels: bool = True,
 ) -> Cohort:
     """Read, validate, pseudonymise and split the cohort folder ``path``.
 
@@ -239,6 +241,9 @@ def load_cohort(
         The radiomics preset (name, YAML path or :class:`splkit.radiomics.presets.Preset`) whose
         constraints every lesion and image must meet (``minimumROISize``, ``minimumROIDimensions``,
         LoG sigmas); ``None``: not checked.
+    require_labels
+        ``False`` for new patients to score (:mod:`splkit.cohort.unlabelled`): ``label`` may be absent or
+        empty (``<NA>``), no split is made (cohort ``new`` unless a ``cohort`` column says otherwise).
 
     Raises
     ------
@@ -248,7 +253,9 @@ def load_cohort(
     root = Path(path).expanduser().resolve()
     if not root.is_dir():
         raise CohortError([Problem(None, str(root), "cohort folder does not exist")])
-    raw, problems, notes = read_clinical_table(root / CLINICAL_FILE, dictionary.MISSING_TOKENS)
+    raw, problems, notes = read_clinical_table(
+        root / CLINICAL_FILE, dictionary.MISSING_TOKENS, required_columns(require_labels)
+    )
     for folder, required, _ in IMAGE_FOLDERS:
         if required and not (root / folder).is_dir():
             problems.append(Problem(None, f"{folder}/", "folder is missing"))
@@ -274,7 +281,7 @@ def load_cohort(
     invalid_spacing = {p.patient for p in found}
     raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
 
-    labels, found = parse_labels(raw["label"], positive_label, rows)
+    labels, found = read_labels(raw, positive_label, rows, require_labels)
     problems += found
     clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
     entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
@@ -300,7 +307,10 @@ def load_cohort(
     problems += survey.problems
     warnings += survey.warnings
 
-    cohorts, found = assign_cohorts(raw, labels, positive_label, validation_fraction, seed)
+    if require_labels:
+        cohorts, found = assign_cohorts(raw, labels, positive_label, validation_fraction, seed)
+    else:
+        cohorts, found = new_cohorts(raw)
     problems += found
 
     if not salt:
@@ -312,9 +322,7 @@ def load_cohort(
         raise CohortError(problems, warnings)
 
     key = assign_pseudonyms(patients, salt)
-    table = pd.concat([labels.astype(int).rename("label"), cohorts.rename("cohort"), values], axis=1).rename(
-        index=key
-    )
+    table = pd.concat([label_column(labels), cohorts.rename("cohort"), values], axis=1).rename(index=key)
     table.index.name = "patient"
     table = table.sort_index()
     missing = dictionary.missing_table(table[list(variables.index)], table["cohort"])

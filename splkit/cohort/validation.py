@@ -127,9 +127,11 @@ def decimal_comma_columns(raw: pd.DataFrame) -> dict[str, int]:
 
 
 def read_clinical_table(
-    path: Path, missing_tokens: tuple[str, ...] = ()
+    path: Path, missing_tokens: tuple[str, ...] = (), required: tuple[str, ...] = ("patient_id", "label")
 ) -> tuple[pd.DataFrame | None, list[Problem], list[str]]:
     """``clinical.csv`` as text (comma- or semicolon-separated), stripped, missing tokens as NaN.
+
+    ``required`` are the columns it must have (without ``label`` for new patients to score).
 
     Returns the table, the problems and notes (id-free sentences).  ``patient_id`` is text: only an
     empty cell is empty (``NA`` is an id), and it is put in Unicode normal form NFC.  In a
@@ -160,7 +162,7 @@ def read_clinical_table(
     ]
     problems += [
         Problem(None, "clinical.csv", f"required column {c!r} is missing")
-        for c in ("patient_id", "label")
+        for c in required
         if c not in canonical
     ]
     if problems:

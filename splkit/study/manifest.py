@@ -101,9 +101,14 @@ def now() -> str:
 def write_manifest(folder: Path, manifest: Mapping[str, Any], files: list[str]) -> Path:
     """Write ``manifest.json`` (with the sha256 of each of ``files`` in ``folder``), atomically and last."""
     content = dict(manifest)
-    content["files"] = {name: file_sha256(folder / name) for name in files}
+    content["files"] = file_hashes(folder, files)
     text = json.dumps(content, indent=2, sort_keys=False, default=_plain) + "\n"
     return atomic_write_text(folder / MANIFEST_FILE, text)
+
+
+def file_hashes(folder: Path, files: list[str]) -> dict[str, str]:
+    """The sha256 of each of ``files`` in ``folder``."""
+    return {name: file_sha256(Path(folder) / name) for name in files}
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:

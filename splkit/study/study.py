@@ -13,10 +13,16 @@ fitted objects.  ::
     cohort = study.load_cohort("data/other-centre")
     study.predict_proba(cohort)               # one column per model, index = patient (pseudonyms)
     study.predict(cohort)                     # 0/1 at the training-fixed thresholds
+
+The study also holds what explains a patient (the Grad-CAM model of chapter 4 and the SHAP background
+of chapter 6, :class:`~splkit.study.explain.StudyExplainer`, used by :mod:`splkit.study.report`) and the
+run's headline results, from which :meth:`Study.save` writes ``model_card.md``
+(:func:`splkit.study.card.model_card`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,12 +34,14 @@ from splkit.clinical.stage import ClinicalStage
 from splkit.config import Settings, load_profile, resolve_path
 from splkit.deep.stage import DeepStage
 from splkit.radiomics.stage import RadiomicsStage
-from splkit.run.cache import atomic_dump
+from splkit.run.cache import atomic_dump, atomic_write_text
 from splkit.run.names import model_order
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
 from splkit.study import manifest as manifests
+from splkit.study.explain import StudyExplainer
 from splkit.study.models import StudyModels
+from splkit.study.ood import OOD_FILE, TrainingRange
 
 if TYPE_CHECKING:
     from splkit.cohort import Cohort
@@ -42,6 +50,12 @@ if TYPE_CHECKING:
 CLINICAL = "Clinical"
 #: The stages of a study, in the order :meth:`Study.features` applies them (cheap checks first).
 STAGES = ("clinical", "radiomics", "deep", "models")
+#: The file of the Grad-CAM model and SHAP background (optional: studies saved before it lack it).
+EXPLAINER = "explain"
+#: The model card written beside the manifest (documentation: not among the manifest's checked files).
+MODEL_CARD = "model_card.md"
+#: The ``results.json`` sections a study keeps (in its manifest) for its model card.
+RESULT_SECTIONS = ("cohort", "clinical", "radiomics", "deep", "models")
 
 
 def redacted(settings: dict[str, Any]) -> dict[str, Any]:
@@ -79,6 +93,13 @@ class Study:
         What identifies the training cohort: ``data_sha256``, ``n_train``, ``positive_label``.
     manifest
         The manifest it was loaded with (empty for a study not saved yet).
+    explainer
+        The Grad-CAM model and SHAP background (:class:`~splkit.study.explain.StudyExplainer`), or ``None``.
+    results
+        The run's ``results.json`` sections :data:`RESULT_SECTIONS` (validation performance for the card).
+    training_range
+        The training cohort's range of every model input (:class:`~splkit.study.ood.TrainingRange`,
+        saved as ``ood.joblib``), or ``None``.
     """
 
     def __init__(
@@ -90,6 +111,9 @@ class Study:
         settings: Mapping[str, Any],
         training: Mapping[str, Any] | None = None,
         manifest: Mapping[str, Any] | None = None,
+        explainer: StudyExplainer | None = None,
+        results: Mapping[str, Any] | None = None,
+        training_range: TrainingRange | None = None,
     ):
         self.radiomics = radiomics
         self.deep = deep
@@ -98,6 +122,9 @@ class Study:
         self.settings = redacted(settings.to_dict() if isinstance(settings, Settings) else dict(settings))
         self.training = dict(training or {})
         self.manifest = dict(manifest or {})
+        self.explainer = explainer
+        self.results = dict(results or {})
+        self.training_range = training_range
 
     def __repr__(self) -> str:
         return f"<Study: models {', '.join(self.model_names)}>"
@@ -115,14 +142,19 @@ class Study:
             "positive_label": settings["data"].get("positive_label", "malignant"),
             "spacing_source": lookup(results, "cohort.spacing_source"),
         }
-        return cls(
+        models = StudyModels.from_run(folder, settings)
+        study = cls(
             radiomics=RadiomicsStage.from_run(folder, settings),
             deep=DeepStage.from_run(folder, settings),
             clinical=ClinicalStage.from_run(folder, settings),
-            models=StudyModels.from_run(folder, settings),
+            models=models,
             settings=settings,
             training=training,
+            explainer=StudyExplainer.from_run(folder, settings, models.names),
+            results={k: results[k] for k in RESULT_SECTIONS if k in results},
+            training_range=_training_range(folder),
         )
+        return study
 
     @property
     def model_names(self) -> list[str]:
@@ -151,20 +183,31 @@ class Study:
             "threshold_rule": "Youden index of the training cohort's out-of-fold scores; positive when "
             "score >= threshold",
             "best_params": self.models.best_params_,
+            "explain": self.explainer.describe() if self.explainer is not None else None,
+            "results": self.results,
             "settings": self.settings,
         }
 
     def save(self, folder: str | Path | None = None) -> Path:
-        """Write the study into ``folder`` (default: ``<run>/study``): one joblib file per stage, then
-        ``manifest.json`` with their sha256 (each write atomic; the manifest last)."""
+        """Write the study into ``folder`` (default: ``<run>/study``): one joblib file per stage (and
+        ``explain.joblib``), ``model_card.md``, then ``manifest.json`` with the files' sha256 (each write
+        atomic; the manifest last)."""
+        from splkit.study.card import model_card
+
         if folder is None:
             folder = RunDir(resolve_path(self.settings["run_dir"])).study
         folder = Path(folder)
+        parts = {stage: getattr(self, stage) for stage in STAGES}
+        if self.explainer is not None:
+            parts[EXPLAINER] = self.explainer
         files = []
-        for stage in STAGES:
-            atomic_dump(getattr(self, stage), folder / f"{stage}.joblib")
-            files.append(f"{stage}.joblib")
-        self.manifest = self.describe()
+        for name, part in parts.items():
+            atomic_dump(part, folder / f"{name}.joblib")
+            files.append(f"{name}.joblib")
+        if self.training_range is not None:
+            files.append(self.training_range.save(folder).name)
+        self.manifest = {**self.describe(), "files": manifests.file_hashes(folder, files)}
+        atomic_write_text(folder / MODEL_CARD, model_card(self, self.results))
         manifests.write_manifest(folder, self.manifest, files)
         return folder
 
@@ -187,8 +230,15 @@ class Study:
         manifest = manifests.read_manifest(folder)
         manifests.check_versions(manifest.get("versions", {}))
         stages = {stage: joblib.load(folder / f"{stage}.joblib") for stage in STAGES}
+        explainer = f"{EXPLAINER}.joblib"
         study = cls(
-            **stages, settings=manifest["settings"], training=manifest.get("training"), manifest=manifest
+            **stages,
+            settings=manifest["settings"],
+            training=manifest.get("training"),
+            manifest=manifest,
+            explainer=joblib.load(folder / explainer) if explainer in manifest.get("files", {}) else None,
+            results=manifest.get("results"),
+            training_range=TrainingRange.load(folder) if OOD_FILE in manifest.get("files", {}) else None,
         )
         if check_weights:
             study.deep.check_weights()
@@ -272,6 +322,17 @@ class Study:
         if missing:
             raise ValueError(f"the study has no training threshold for {missing} (notebook 05 records them)")
         return (proba >= pd.Series(self.models.thresholds_)[proba.columns]).astype(int)
+
+
+def _training_range(run: RunDir) -> TrainingRange | None:
+    """The run's training range, or ``None`` (warning) when a file it needs is missing."""
+    try:
+        return TrainingRange.from_run(run)
+    except FileNotFoundError as error:
+        warnings.warn(
+            f"the study has no training range (no out-of-distribution flags): {error}", stacklevel=3
+        )
+        return None
 
 
 def save_study(settings: Settings | str | Path) -> Path:

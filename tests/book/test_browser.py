@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from study.test_study import fitted_run, study  # noqa: F401 - fixtures of the report test
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -156,3 +157,37 @@ def test_fake_book_renders_figures_and_math_offline(browser, fake_book):
 def test_smoke_book_renders_figures_offline(browser, smoke_run):
     _, html_dir = smoke_run
     check_site_in_browser(browser, html_dir)
+
+
+#: Every image of the page was decoded (a broken base64 PNG has naturalWidth 0).
+IMAGES_RENDERED = """
+const images = Array.from(document.images);
+return document.readyState === 'complete' && images.length > 0
+  && images.every(i => i.complete && i.naturalWidth > 0);
+"""
+
+
+def test_per_patient_report_renders_offline(browser, tmp_path, fitted_run, study):  # noqa: F811
+    """``splkit.study.report`` pages: images decoded, no JavaScript error, no request off the server."""
+    import copy
+
+    from splkit.study.report import write_reports
+
+    _, cohort = fitted_run
+    new = copy.copy(cohort)
+    new.table = (
+        cohort.table[cohort.table["cohort"] == "validation"].iloc[:2].drop(columns=["label", "cohort"])
+    )
+    scores = study.predict_proba(new).add_suffix("_probability").assign(ood=[False, True])
+    paths = write_reports(study, new, scores, tmp_path / "reports")
+    server, base = serve(tmp_path / "reports")
+    try:
+        for path in paths:
+            errors, foreign = load(browser, f"{base}/{path.name}", base, ready=IMAGES_RENDERED)
+            assert not errors, f"JavaScript errors on {path.name}: {errors}"
+            assert not foreign, f"{path.name} requested resources from the network: {foreign}"
+        rendered = browser.execute_script("return document.images.length")
+        assert rendered == 3, "image with contour, Grad-CAM overlay and SHAP waterfall"
+    finally:
+        server.shutdown()
+        server.server_close()

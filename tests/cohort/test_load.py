@@ -532,3 +532,47 @@ def test_609_patients_split_487_122_through_the_loader(tmp_path):
     cohort = load_cohort(root, salt="s", seed=609)
     assert (len(cohort.train), len(cohort.validation)) == (487, 122)
     assert (cohort.train["label"].sum(), cohort.validation["label"].sum()) == (292, 73)
+
+
+# ------------------------------------------------------------------ new patients: label optional
+
+
+def test_labels_optional_for_new_patients(tmp_path):
+    root = make_cohort(tmp_path / "c", n=6)
+    table = pd.read_csv(root / "clinical.csv").drop(columns="label")
+    table.to_csv(root / "clinical.csv", index=False)
+    assert "required column 'label' is missing" in only(problems_of(root), "label").message
+    cohort = load_cohort(root, salt="s", require_labels=False)
+    assert list(cohort.table.columns[:2]) == ["label", "cohort"]
+    assert cohort.table["label"].isna().all() and str(cohort.table["label"].dtype) == "Int64"
+    assert set(cohort.table["cohort"]) == {"new"}
+    assert cohort.headline()["n_patients"] == 6
+    # the same pseudonyms as with labels: they depend on the ids and the salt only
+    labelled = load_cohort(make_cohort(tmp_path / "l", n=6), salt="s")
+    assert cohort.pseudonym_key() == labelled.pseudonym_key()
+
+
+def test_labels_partly_given_for_new_patients(tmp_path):
+    labels = ["malignant", "", "benign", "unknown", "", "1"]
+    root = make_cohort(tmp_path / "c", n=6, labels=labels)
+    found = problems_of(root, require_labels=False)
+    # an empty label is allowed; an invalid one is not, nor mixing codings
+    assert {p.patient for p in found} == {"SIM-4", "SIM-6"}
+    root = make_cohort(tmp_path / "ok", n=6, labels=["malignant", "", "benign", "", "", ""])
+    cohort = load_cohort(root, salt="s", require_labels=False)
+    key = cohort.pseudonym_key()
+    assert cohort.table.at[key["SIM-1"], "label"] == 1 and cohort.table.at[key["SIM-3"], "label"] == 0
+    assert cohort.table["label"].isna().sum() == 4
+    assert set(cohort.table["cohort"]) == {"new"}  # no split, one class is fine
+
+
+def test_cohort_column_kept_for_new_patients(tmp_path):
+    root = make_cohort(tmp_path / "c", n=4, extra={"cohort": ["external", "", "External", "somewhere"]})
+    found = problems_of(root, require_labels=False)
+    assert [p.patient for p in found] == ["SIM-4"] and "cohort is 'somewhere'" in found[0].message
+    root = make_cohort(tmp_path / "ok", n=4, extra={"cohort": ["external", "", "External", ""]})
+    cohort = load_cohort(root, salt="s", require_labels=False)
+    key = cohort.pseudonym_key()
+    assert cohort.table.loc[[key["SIM-1"], key["SIM-3"]], "cohort"].tolist() == ["external"] * 2
+    assert cohort.table.loc[[key["SIM-2"], key["SIM-4"]], "cohort"].tolist() == ["new"] * 2
+    assert str(cohort.table["label"].dtype) == "int64"  # every label given: unchanged dtype

@@ -21,13 +21,16 @@ import yaml
 from deep._synthetic import DEEP, SyntheticCohort
 from sklearn.exceptions import NotFittedError
 from sklearn.feature_selection import SelectKBest, f_classif
+from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from splkit import models
+from splkit.book.format import fmt_ci
 from splkit.clinical.stage import ClinicalStage, MissingPredictorError
 from splkit.config import load_profile
-from splkit.deep.backbones import WeightsUnavailableError
+from splkit.deep.backbones import BackboneSpec, WeightsUnavailableError
+from splkit.deep.gradcam import DTLClassifier, fit_gradcam_head, save_gradcam_model
 from splkit.deep.stage import DeepStage, WeightsMismatchError, locate_weights
 from splkit.models import evaluation as ev
 from splkit.radiomics.stage import RadiomicsStage
@@ -35,6 +38,8 @@ from splkit.run import predictions
 from splkit.run.report import record
 from splkit.run.rundir import RunDir
 from splkit.study import Study, StudyFormatError, StudyVersionWarning, save_study
+from splkit.study.card import SECTIONS
+from splkit.study.ood import SPACING, VOXELS
 
 N = 48
 DEEP_SETTINGS = {**DEEP, "image_size": 64, "n_components": 4}
@@ -67,6 +72,12 @@ def write_run(run, cohort, rad: RadiomicsStage, deep: DeepStage, clinical: Clini
     table = cohort.table
     (folder.root / "features").mkdir(parents=True, exist_ok=True)
     table.reset_index()[["patient", "cohort", "label", *TYPES]].to_csv(folder.cohort_csv, index=False)
+    table.reset_index()[["patient", "cohort"]].to_csv(folder.split_csv, index=False)
+    diagnostics = {
+        VOXELS: [float(np.count_nonzero(cohort.read_mask(p))) for p in table.index],
+        SPACING: ["(0.2, 0.2)"] * len(table),
+    }
+    pd.DataFrame(diagnostics, index=table.index).to_parquet(folder.radiomics)
     pd.DataFrame(
         {
             "variable": list(TYPES),
@@ -79,7 +90,13 @@ def write_run(run, cohort, rad: RadiomicsStage, deep: DeepStage, clinical: Clini
     ).to_csv(folder.variables_csv, index=False)
     candidates = rad.transform(cohort)
     candidates.to_parquet(folder.rad_candidates)
-    deep.transform(cohort).to_parquet(folder.dtl_candidates)
+    dtl = deep.transform(cohort)
+    dtl.to_parquet(folder.dtl_candidates)
+    train_patients = table.index[table["cohort"] == "train"]
+    head = fit_gradcam_head(
+        dtl, table["label"], train_patients, ["DTL_001", "DTL_002"], cv_folds=3, random_state=0
+    )
+    save_gradcam_model(folder.root, BackboneSpec.from_dict(deep.spec_), deep.compressor_, head, DEEP_SETTINGS)
     folder.settings_yaml.write_text(yaml.safe_dump(settings.to_dict(), sort_keys=False))
     models.save_model(
         folder, "dtl_pca", {"pca": deep.compressor_, "backbone": deep.spec_, "deep": DEEP_SETTINGS}
@@ -109,7 +126,16 @@ def write_run(run, cohort, rad: RadiomicsStage, deep: DeepStage, clinical: Clini
     predictions.save(folder, clinical_rows)
     with np.errstate(divide="ignore", invalid="ignore"):  # F tests of features constant within a class
         models.fit_models(settings, folder, selector_factory=kbest_selector, n_jobs=1, progress=False)
-    record(folder, "models.thresholds_train_youden", ev.youden_thresholds(predictions.load(folder), "train"))
+    scored = predictions.load(folder)
+    record(folder, "models.thresholds_train_youden", ev.youden_thresholds(scored, "train"))
+    for model, rows in scored[scored["cohort"] == "validation"].groupby("model"):  # for the model card
+        auc = float(roc_auc_score(rows["label"], rows["score"]))
+        entry = {"auc": auc, "auc_delong_low": auc - 0.1, "auc_delong_high": min(auc + 0.1, 1.0)}
+        record(
+            folder,
+            f"models.{model}.validation",
+            {**entry, "n": len(rows), "n_positive": int(rows.label.sum())},
+        )
     return folder.root
 
 
@@ -186,7 +212,8 @@ def test_save_load_round_trip_and_manifest(fitted_run, study, tmp_path):
     new = unlabelled(cohort)
     pd.testing.assert_frame_equal(loaded.predict_proba(new), study.predict_proba(new))
     manifest = json.loads((folder / "manifest.json").read_text())
-    assert set(manifest["files"]) == {"radiomics.joblib", "deep.joblib", "clinical.joblib", "models.joblib"}
+    stages = {"radiomics.joblib", "deep.joblib", "clinical.joblib", "models.joblib"}
+    assert set(manifest["files"]) == {*stages, "explain.joblib", "ood.joblib"}
     versions = manifest["versions"]
     for library in ("splkit", "python", "numpy", "scipy", "pandas", "scikit-learn", "pyradiomics", "torch"):
         assert versions[library], library
@@ -323,3 +350,41 @@ def test_saved_study_of_the_smoke_book_reproduces_predictions_csv(smoke_run):
     for path in folder.iterdir():
         content = path.read_bytes()
         assert not [i for i in ids if i.encode() in content], f"an input patient id in {path.name}"
+
+
+def test_the_study_explains_its_cdlr_as_chapter_6_does(fitted_run, study, tmp_path):
+    """The SHAP background is chapter 6's sample of training design rows; the design of new patients
+    reproduces the study's CDLR probability; the Grad-CAM model and the training range travel with the study."""
+    run, cohort = fitted_run
+    explainer = study.explainer
+    assert explainer.model_ == "CDLR"
+    X, _, split = models.model_inputs(run, "CDLR")
+    n = min(study.settings["explain"]["shap_background"], int((split == "train").sum()))
+    expected = X[split == "train"].sample(n=n, random_state=study.settings["seed"])
+    pd.testing.assert_frame_equal(explainer.background_, expected)
+    assert list(explainer.background_.columns) == models.load_model(run, "CDLR")["features"]
+    new = unlabelled(cohort)
+    design = explainer.design(study.models, study.features(new))
+    direct = explainer.estimator(study.models).predict_proba(design)[:, 1]
+    np.testing.assert_allclose(direct, study.predict_proba(new, ["CDLR"])["CDLR"], rtol=0, atol=1e-12)
+    assert isinstance(explainer.gradcam_model(study.deep), DTLClassifier)
+    folder = study.save(tmp_path / "study")
+    loaded = Study.load(folder)
+    pd.testing.assert_frame_equal(loaded.explainer.background_, explainer.background_)
+    assert loaded.training_range.n_train == int((cohort.table["cohort"] == "train").sum())
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["explain"]["shap_model"] == "CDLR" and manifest["explain"]["gradcam"] == "PCA surrogate"
+    assert manifest["explain"]["shap_background"] == n
+
+
+def test_save_writes_the_model_card_with_the_runs_validation_auc(fitted_run, study, tmp_path):
+    run, _ = fitted_run
+    folder = study.save(tmp_path / "study")
+    card = (folder / "model_card.md").read_text()
+    for section in SECTIONS:
+        assert f"## {section}" in card, section
+    validation = json.loads(RunDir(run).results_json.read_text())["models"]["CDLR"]["validation"]
+    assert fmt_ci(validation, "auc", "auc_delong_low", "auc_delong_high") in card
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["files"]["models.joblib"] in card and "model_card.md" not in manifest["files"]
+    assert "BMJ 2024;385:e078378" in card
