@@ -1,4 +1,4 @@
-"""The ``splkit`` command: simulate, validate, run the notebooks, build the book."""
+"""The ``splkit`` command: simulate, validate, run the notebooks, build the book, score new patients."""
 
 from __future__ import annotations
 
@@ -75,6 +75,45 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict(args: argparse.Namespace) -> int:
+    import os
+
+    from splkit.cohort import CohortError
+    from splkit.cohort.validation import format_problems
+    from splkit.radiomics.extract import ExtractionError
+    from splkit.study.predict import ReportUnavailable, predict_cohort
+
+    try:
+        scores, _ = predict_cohort(
+            args.study,
+            args.cohort,
+            args.out,
+            key=args.key,
+            report=args.report,
+            n_jobs=args.n_jobs,
+            log=sys.stderr,
+        )
+    except CohortError as error:
+        n = len(error.problems)
+        print(
+            f"{args.cohort}: {n} problem{'s' * (n != 1)} with the data contract (data/README.md; "
+            "label optional):",
+            file=sys.stderr,
+        )
+        print(error, file=sys.stderr)
+        if error.warnings:
+            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
+        return 1
+    except (ValueError, FileNotFoundError, ExtractionError, ReportUnavailable) as error:
+        if os.environ.get("SPLKIT_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    flagged = int(scores["ood"].sum())
+    print(f"{len(scores)} patients scored into {args.out}; {flagged} flagged out of distribution (ood)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="splkit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -114,6 +153,23 @@ def build_parser() -> argparse.ArgumentParser:
         help="radiomics preset whose constraints (minimum lesion size, LoG) the lesions must meet",
     )
     validate.set_defaults(func=_validate)
+
+    predict = sub.add_parser(
+        "predict",
+        help="score new patients with a saved study (data contract; label optional)",
+        description="Validate a cohort folder, score it with a saved study's fitted stages and write "
+        "one row per patient (pseudonyms): each model's probability and class at its training "
+        "threshold, and out-of-distribution flags.",
+    )
+    predict.add_argument("--study", required=True, help="a saved study folder, e.g. runs/default/study")
+    predict.add_argument("--cohort", required=True, help="the cohort folder of the patients to score")
+    predict.add_argument("--out", required=True, help="the scores CSV to write")
+    predict.add_argument(
+        "--key", default=None, help="also write the pseudonym key (pseudonym, patient_id) to this CSV"
+    )
+    predict.add_argument("--report", default=None, help="write per-patient reports into this folder")
+    predict.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: the study's)")
+    predict.set_defaults(func=_predict)
     return parser
 
 
