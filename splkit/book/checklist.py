@@ -231,7 +231,7 @@ ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
         f"splkit's source and the radiomics preset ({C3}, {METHODS}).",
     ),
     (56, "Open science", "Sharing source code for modeling", "book", "splkit's source (`splkit/models`)."),
-    (57, "Open science", "Sharing final model files", "book", "`models/*.joblib` in the run directory."),
+    (57, "Open science", "Sharing final model files", "book", "`study/` in the run directory (model card page)."),
     (
         58,
         "Open science",

@@ -349,6 +349,17 @@ def _fill(page: Path, replacements: Mapping[str, str]) -> None:
     page.write_text(text)
 
 
+def model_card_markdown(run_dir: Path) -> str:
+    """The study's ``model_card.md`` (written by :meth:`splkit.study.Study.save`) without its title, or
+    a sentence saying the run saved no study."""
+    card = RunDir(run_dir).study / "model_card.md"
+    if not card.exists():
+        return "This run saved no fitted study (chapter 5 saves it), so there is no model card.\n"
+    lines = card.read_text().splitlines()
+    body = lines[1:] if lines and lines[0].startswith("# ") else lines
+    return "\n".join(body).strip() + "\n"  # the card's ## sections are this page's sections
+
+
 def write_generated_pages(stage: Path, run_dir: Path) -> None:
     """Fill the generated parts of the staged book from the run directory."""
     from splkit.book import checklist
@@ -370,3 +381,4 @@ def write_generated_pages(stage: Path, run_dir: Path) -> None:
     _fill(stage / "data.md", {"{{ data_source }}": bookmethods.data_source_markdown(settings, results)})
     _fill(stage / "own_data.md", {"{{ data_contract }}": bookmethods.data_contract_markdown()})
     _fill(stage / "checklist.md", {"{{ checklist }}": checklist.checklist_markdown(simulated)})
+    _fill(stage / "model_card.md", {"{{ model_card }}": model_card_markdown(run_dir)})

@@ -164,7 +164,7 @@ def _intended_use(positive: str, simulated: bool, names: list[str]) -> list[str]
     use = [
         "## Intended use",
         "",
-        f"The models estimate the probability that a peripheral lung lesion seen on lung ultrasound is "
+        f"The models estimate the probability that a subpleural pulmonary lesion (SPL) seen on ultrasound is "
         f"**{positive}** (label 1; the outcome is the reference standard of the training data, e.g. biopsy), "
         "from the B-mode image, the lesion mask drawn by a reader and the clinical predictors listed below. "
         "Intended users: researchers and students reproducing or extending the deep-learning radiomics "

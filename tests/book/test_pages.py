@@ -194,3 +194,14 @@ def test_built_fake_intro_numbers_equal_results_json(fake_book):
 def test_smoke_intro_numbers_equal_results_json(smoke_run):
     run_dir, html_dir = smoke_run
     _check_intro_against_results(run_dir, html_dir)
+
+
+def test_model_card_page_shows_the_study_card_or_says_there_is_none(tmp_path):
+    run = tmp_path / "run"
+    assert "no fitted study" in bookpages.model_card_markdown(run)
+    (run / "study").mkdir(parents=True)
+    (run / "study" / "model_card.md").write_text(
+        "# Model card\n\nFitted study `x`.\n\n## Intended use\n\nResearch.\n"
+    )
+    page = bookpages.model_card_markdown(run)
+    assert not page.startswith("# ") and "\n## Intended use" in page and "Fitted study `x`." in page
