@@ -17,7 +17,8 @@ def test_smoke_run_writes_results_and_notebooks(smoke_run):
     assert results, "the notebooks recorded nothing in results.json"
     executed = sorted(p.name for p in (run_dir / "notebooks").glob("*.ipynb"))
     committed = sorted(p.name for p in (PROJECT_ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    assert executed == committed
+    # every chapter but the external validation (chapter 7 runs only when the profile names a cohort)
+    assert executed == [name for name in committed if not name.startswith("07_")]
 
 
 @pytest.mark.slow

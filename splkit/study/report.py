@@ -232,7 +232,7 @@ def flags_table(row: pd.Series, flags: Sequence[str], others: Sequence[str] = ()
 def page(title: str, body: str) -> str:
     """A complete offline HTML page."""
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">'
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>\n<body>\n{body}\n"
         '<p class="note">splkit study report — for research and teaching, not for clinical use. SHAP and '
         "Grad-CAM explain the models, not the disease.</p>\n</body></html>\n"

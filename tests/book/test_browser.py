@@ -182,8 +182,11 @@ def test_per_patient_report_renders_offline(browser, tmp_path, fitted_run, study
     paths = write_reports(study, new, scores, tmp_path / "reports")
     server, base = serve(tmp_path / "reports")
     try:
-        for path in paths:
-            errors, foreign = load(browser, f"{base}/{path.name}", base, ready=IMAGES_RENDERED)
+        for path in paths:  # the index (links only), then one page per patient (three images each)
+            ready = (
+                "return document.readyState === 'complete'" if path.name == "index.html" else IMAGES_RENDERED
+            )
+            errors, foreign = load(browser, f"{base}/{path.name}", base, ready=ready)
             assert not errors, f"JavaScript errors on {path.name}: {errors}"
             assert not foreign, f"{path.name} requested resources from the network: {foreign}"
         rendered = browser.execute_script("return document.images.length")
