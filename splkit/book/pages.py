@@ -8,7 +8,8 @@ book's pages with markdown generated from the run directory:
 * ``methods.md``: ``{{ settings }}``, ``{{ software }}``, ``{{ data_provenance }}``
   (:mod:`splkit.book.methods`);
 * ``data.md``: ``{{ data_source }}``; ``own_data.md``: ``{{ data_contract }}`` (``data/README.md``);
-  ``checklist.md``: ``{{ checklist }}`` (:mod:`splkit.book.checklist`).
+  ``checklist.md``: ``{{ checklist }}`` (:mod:`splkit.book.checklist`); ``tripod_ai.md``: ``{{ tripod_ai }}``
+  (:mod:`splkit.book.tripod`).
 
 A number that the run did not record is shown as "not recorded in this run", never guessed.
 """
@@ -362,7 +363,7 @@ def model_card_markdown(run_dir: Path) -> str:
 
 def write_generated_pages(stage: Path, run_dir: Path) -> None:
     """Fill the generated parts of the staged book from the run directory."""
-    from splkit.book import checklist
+    from splkit.book import checklist, tripod
     from splkit.book import methods as bookmethods
 
     stage, run_dir = Path(stage), Path(run_dir)
@@ -381,4 +382,6 @@ def write_generated_pages(stage: Path, run_dir: Path) -> None:
     _fill(stage / "data.md", {"{{ data_source }}": bookmethods.data_source_markdown(settings, results)})
     _fill(stage / "own_data.md", {"{{ data_contract }}": bookmethods.data_contract_markdown()})
     _fill(stage / "checklist.md", {"{{ checklist }}": checklist.checklist_markdown(simulated)})
+    external = (stage / "notebooks" / "07_external_validation.ipynb").exists()
+    _fill(stage / "tripod_ai.md", {"{{ tripod_ai }}": tripod.tripod_markdown(simulated, external)})
     _fill(stage / "model_card.md", {"{{ model_card }}": model_card_markdown(run_dir)})

@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import pandas as pd
 
+from splkit.book.format import fmt
 from splkit.book.methods import data_fingerprint
+from splkit.clinical.encoding import ClinicalEncoder
 from splkit.clinical.figures import outcome_counts_figure
 from splkit.cohort.gallery import gallery_figure, pick_gallery_patients
 from splkit.cohort.load import Cohort
 from splkit.cohort.run_tables import dictionary_spec, write_run_tables
 from splkit.cohort.table1 import TableOne, comparability, table_one
+from splkit.radiomics.presets import load_preset
 from splkit.run.cache import atomic_savefig
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
+from splkit.stats.samplesize import DEFAULT_NAGELKERKE, minimum_sample_size
 
 #: Columns of the data dictionary the chapter shows.
 DICTIONARY_COLUMNS = ["type", "unit", "allowed", "description", "source", "included"]
@@ -142,3 +146,95 @@ def gallery(cohort: Cohort, settings):
     path = RunDir(settings.run_path).figure("gallery", ".png")
     atomic_savefig(fig, path, dpi=GALLERY_DPI)
     return fig
+
+
+def candidate_parameters(cohort: Cohort, settings) -> pd.DataFrame:
+    """The candidate predictor parameters ``p`` each model's development considers, known before any
+    model is fitted: columns ``parameters`` and ``counted`` (what ``p`` counts).
+
+    Clinical: the encoded terms of the included clinical variables (one per numeric or ordinal variable,
+    one per non-reference level of a binary or categorical one), all of which enter univariate
+    selection.  Rad: every feature the radiomics preset extracts (the outcome-blind ICC filter removes
+    some before the outcome-driven selection of chapter 3, but that count is only known there).  DTL:
+    the PCA components (``deep.n_components``, capped at the training size).  DLR: Rad + DTL.  CDLR:
+    the clinical terms plus the DLR's candidates, because the DLR score it stacks is fitted on the same
+    patients.
+    """
+    types, levels = dictionary_spec(cohort.variables)
+    columns = cohort.clinical_columns
+    encoder = ClinicalEncoder({c: types[c] for c in columns}, {c: levels[c] for c in columns if c in levels})
+    clinical = len(encoder.fit(cohort.train[columns]).terms_)
+    rad = load_preset(settings.radiomics.preset).total
+    dtl = min(int(settings.deep.n_components), len(cohort.train))
+    rows = {
+        "Clinical": (clinical, f"{len(columns)} clinical variables, encoded"),
+        "Rad": (rad, f"features of the radiomics preset `{settings.radiomics.preset}`"),
+        "DTL": (dtl, "PCA components of the deep embedding"),
+        "DLR": (rad + dtl, "Rad + DTL candidates"),
+        "CDLR": (clinical + rad + dtl, "clinical terms + DLR candidates"),
+    }
+    return pd.DataFrame(rows, index=["parameters", "counted"]).T
+
+
+def sample_size(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
+    """Riley et al.'s minimum sample size (BMJ 2020;368:m441) for each model's candidate parameters.
+
+    Uses the training prevalence and the profile's ``stats.anticipated_r2_cs``; when that is null, the
+    conservative default of Riley et al.: the Cox–Snell R² of a Nagelkerke R² of 0.15 (15 % of its
+    maximum at this prevalence), since no model has been fitted in chapter 1.  Writes
+    ``tables/sample_size.csv``, records ``cohort.sample_size`` and returns the table and a Markdown
+    sentence (see :func:`splkit.stats.samplesize.minimum_sample_size`).
+    """
+    train = cohort.train
+    n_train, events = len(train), int(train["label"].sum())
+    prevalence = events / n_train
+    r2 = settings.stats.anticipated_r2_cs
+    candidates = candidate_parameters(cohort, settings)
+    rows, recorded = {}, {}
+    for model, (p, counted) in candidates.iterrows():
+        size = minimum_sample_size(int(p), prevalence, r2)
+        recorded[model] = {**size.to_dict(), "counted": counted, "met": size.met_by(n_train)}
+        rows[model] = {
+            "candidate parameters p": int(p),
+            "p counts": counted,
+            "n, criterion 1 (shrinkage ≥ 0.9)": size.n_shrinkage,
+            "n, criterion 2 (R² optimism ≤ 0.05)": size.n_small_difference,
+            "n, criterion 3 (risk ± 0.05)": size.n_overall_risk,
+            "minimum n": size.n,
+            "events": size.events_required,
+            "EPP": round(size.epp, 1),
+            "met by training": "yes" if size.met_by(n_train) else "no",
+        }
+    table = pd.DataFrame(rows).T
+    first = next(iter(recorded.values()))
+    source = (
+        "set in the profile"
+        if r2 is not None
+        else f"Riley et al.'s default: {100 * DEFAULT_NAGELKERKE:g} % of its maximum"
+    )
+    summary = {
+        "n_train": n_train,
+        "events_train": events,
+        "prevalence": prevalence,
+        "r2_cs": first["r2_cs"],
+        "max_r2_cs": first["max_r2_cs"],
+        "r2_cs_source": "profile" if r2 is not None else "0.15 x max_r2_cs",
+        "models": recorded,
+    }
+    run = RunDir(settings.run_path)
+    record(run.root, "cohort.sample_size", summary)
+    write_table(run.root, "sample_size", table)
+    met = [m for m, r in recorded.items() if r["met"]]
+    unmet = [m for m in recorded if m not in met]
+    if not unmet:
+        verdict = "It meets the minimum sample size of every model."
+    elif not met:
+        verdict = f"It meets the minimum sample size of no model ({', '.join(unmet)})."
+    else:
+        verdict = f"It meets the minimum sample size of {', '.join(met)}, not of {', '.join(unmet)}."
+    text = (
+        f"Training cohort: **{n_train} patients, {events} events** (prevalence {fmt(prevalence)}); "
+        f"anticipated Cox–Snell R² {fmt(first['r2_cs'])} ({source}), at most {fmt(first['max_r2_cs'])} at "
+        "this prevalence. " + verdict
+    )
+    return table, text

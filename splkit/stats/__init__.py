@@ -2,7 +2,8 @@
 
 Discrimination (ROC, AUC with DeLong and bootstrap CIs, paired DeLong tests), operating points
 (Youden threshold, threshold metrics with Wilson / bootstrap CIs), calibration (curves, intercept
-and slope, logistic recalibration, Hosmer–Lemeshow, Brier), decision curve analysis, and reclassification (NRI, IDI).
+and slope, logistic recalibration, Hosmer–Lemeshow, Brier), decision curve analysis, reclassification (NRI, IDI), and the minimum development sample size
+(Riley et al.'s criteria for a binary outcome).
 Labels are 0/1 with 1 = the positive class; scores are predicted probabilities.
 """
 
@@ -28,6 +29,7 @@ from splkit.stats.roc import (
     delong_test,
     roc_points,
 )
+from splkit.stats.samplesize import SampleSize, max_cox_snell_r2, minimum_sample_size
 from splkit.stats.summary import evaluate, format_ci, performance_table
 from splkit.stats.thresholds import threshold_metrics, wilson_interval, youden_threshold
 
@@ -36,6 +38,7 @@ __all__ = [
     "DeLongTest",
     "HLResult",
     "Recalibration",
+    "SampleSize",
     "TREAT_ALL",
     "TREAT_NONE",
     "biopsies_avoided",
@@ -52,6 +55,8 @@ __all__ = [
     "format_ci",
     "hosmer_lemeshow",
     "idi",
+    "max_cox_snell_r2",
+    "minimum_sample_size",
     "net_benefit",
     "nri",
     "performance_table",
