@@ -76,3 +76,24 @@ def test_figures(cohort_run):
     fig = chapter.gallery(cohort, settings)
     assert run.figure("gallery", ".png").is_file() and len(fig.axes) == 2 * chapter.GALLERY_PER_CLASS
     plt.close(fig)
+
+
+def test_sample_size_table_and_record(cohort_run):
+    run, settings, cohort = cohort_run
+    table, text = chapter.sample_size(cohort, settings)
+    assert list(table.index) == ["Clinical", "Rad", "DTL", "DLR", "CDLR"]
+    assert table.loc["DTL", "candidate parameters p"] == min(128, len(cohort.train))
+    recorded = load_results(run.root)["cohort"]["sample_size"]
+    assert recorded["r2_cs"] == pytest.approx(0.15 * recorded["max_r2_cs"])  # Riley's conservative default
+    assert recorded["models"]["Rad"]["met"] is False
+    assert run.table("sample_size").is_file()
+    override = load_profile(
+        "default",
+        overrides={
+            "data": {"path": str(settings.data.path), "simulate": False, "salt": "s"},
+            "stats": {"anticipated_r2_cs": 0.2},
+        },
+        run_dir=run.root,
+    )
+    _, text = chapter.sample_size(cohort, override)
+    assert "0.200 (set in the profile)" in text
