@@ -14,7 +14,6 @@ import pandas as pd
 
 from splkit.clinical import ClinicalEncoder
 from splkit.clinical.io import dictionary_spec
-from splkit.run.names import COHORTS
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
 
@@ -26,33 +25,11 @@ FEATURE_SOURCES = {
 
 
 def load_cohort(run_path: str | Path) -> pd.DataFrame:
-    """``cohort.csv`` indexed by patient, with ``cohort`` and a 0/1 integer ``label`` checked."""
-    path = RunDir(run_path).cohort_csv
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run notebook 01 (the cohort) first")
-    table = pd.read_csv(path, dtype={"patient": str, "cohort": str})
-    for column in ("patient", "cohort", "label"):
-        if column not in table.columns:
-            raise ValueError(f"{path} lacks the column {column!r}")
-    duplicated = table["patient"][table["patient"].duplicated()].tolist()
-    if duplicated:
-        raise ValueError(f"{path}: patients listed twice: {duplicated[:10]}")
-    bad_label = table[~table["label"].isin([0, 1])]
-    if len(bad_label):
-        raise ValueError(
-            f"{path}: label must be 0 or 1; patient {bad_label['patient'].iloc[0]} has {bad_label['label'].iloc[0]!r}"
-        )
-    table["label"] = table["label"].astype(int)
-    bad_cohort = table[~table["cohort"].isin(COHORTS)]
-    if len(bad_cohort):
-        raise ValueError(
-            f"{path}: cohort must be one of {COHORTS}; patient {bad_cohort['patient'].iloc[0]} "
-            f"has {bad_cohort['cohort'].iloc[0]!r}"
-        )
-    train = table[table["cohort"] == "train"]
-    if train["label"].nunique() < 2:
-        raise ValueError(f"{path}: the training cohort needs both classes to fit a model")
-    return table.set_index("patient").sort_index()
+    """``cohort.csv`` indexed by patient, checked (:func:`splkit.cohort.read_run_cohort`, the one reader
+    of the run's cohort table: ``cohort`` known, ``label`` 0/1 int, both classes in training)."""
+    from splkit.cohort.run_tables import read_run_cohort
+
+    return read_run_cohort(run_path)[0]
 
 
 def load_candidates(run_path: str | Path, source: str, patients: pd.Index) -> pd.DataFrame:
