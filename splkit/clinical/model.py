@@ -30,34 +30,13 @@ import statsmodels.api as sm
 from scipy import optimize, special, stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from splkit.clinical.encoding import ClinicalEncoder, as_frame
+from splkit.stats._checks import binary_target  # noqa: F401 - used here and re-exported
 
 MAX_MISSING = 0.30
-
-
-def binary_target(y, n: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
-    """``(y as 0/1, classes)``: two classes, the greater (scikit-learn's ``classes_[1]``) coded 1."""
-    if y is None:
-        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
-    y = column_or_1d(y, warn=True)
-    if len(y) != n:
-        raise ValueError(f"y has {len(y)} values for {n} rows of X")
-    if y.dtype.kind == "f":
-        assert_all_finite(y, input_name="y")
-    check_classification_targets(y)  # rejects continuous targets
-    classes = np.unique(y)
-    if len(classes) == 1:
-        raise ValueError(f"{owner} needs a target with two classes, got one class: {classes.tolist()}")
-    if len(classes) > 2:
-        raise ValueError(
-            f"Only binary classification is supported; {owner} got {len(classes)} classes: "
-            f"{classes.tolist()[:5]}"
-        )
-    return (y == classes[1]).astype(int), classes
 
 
 class LogitClassifier(ClassifierMixin, BaseEstimator):

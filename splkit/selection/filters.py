@@ -14,10 +14,10 @@ import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import ClassifierTags
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import assert_all_finite, check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from splkit.radiomics.icc import icc as icc_table
+from splkit.stats._checks import binary_target
 
 
 def _frame(X: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
@@ -28,23 +28,9 @@ def _frame(X: Any, names: Sequence[str] | None = None) -> pd.DataFrame:
 
 
 def _binary(y: Any, n: int, owner: str = "mannwhitney_pvalues") -> np.ndarray:
-    """``y`` as 0/1: two classes, the greater label (scikit-learn's ``classes_[1]``) is the positive one.
-
-    0/1 (or False/True) labels come back unchanged as integers.
-    """
-    if y is None:
-        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
-    y = column_or_1d(y, warn=True)
-    if len(y) != n:
-        raise ValueError(f"y has {len(y)} values for {n} rows of X")
-    if y.dtype.kind == "f":
-        assert_all_finite(y, input_name="y")
-    check_classification_targets(y)  # rejects continuous targets
-    classes = np.unique(y)
-    if len(classes) != 2:
-        count = "one class" if len(classes) == 1 else f"{len(classes)} classes (only binary y is supported)"
-        raise ValueError(f"{owner}: y must hold two classes (e.g. 0/1), got {count}: {classes.tolist()[:5]}")
-    return (y == classes[1]).astype(int)
+    """``y`` as 0/1: two classes, the greater label (scikit-learn's ``classes_[1]``) is the positive one
+    (:func:`splkit.stats._checks.binary_target`)."""
+    return binary_target(y, n, owner)[0]
 
 
 class _ColumnSelector(TransformerMixin, BaseEstimator):

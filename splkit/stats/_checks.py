@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import assert_all_finite, column_or_1d
 
 
 def check_labels(y: ArrayLike, *, need_both: bool = True) -> np.ndarray:
@@ -54,3 +56,24 @@ def check_level(level: float) -> float:
     if not 0 < level < 1:
         raise ValueError(f"confidence level must lie strictly between 0 and 1, got {level}")
     return float(level)
+
+
+def binary_target(y, n: int, owner: str) -> tuple[np.ndarray, np.ndarray]:
+    """``(y as 0/1, classes)``: two classes, the greater (scikit-learn's ``classes_[1]``) coded 1."""
+    if y is None:
+        raise ValueError(f"{owner} requires y to be passed, but the target y is None")
+    y = column_or_1d(y, warn=True)
+    if len(y) != n:
+        raise ValueError(f"y has {len(y)} values for {n} rows of X")
+    if y.dtype.kind == "f":
+        assert_all_finite(y, input_name="y")
+    check_classification_targets(y)  # rejects continuous targets
+    classes = np.unique(y)
+    if len(classes) == 1:
+        raise ValueError(f"{owner} needs a target with two classes, got one class: {classes.tolist()}")
+    if len(classes) > 2:
+        raise ValueError(
+            f"Only binary classification is supported; {owner} got {len(classes)} classes: "
+            f"{classes.tolist()[:5]}"
+        )
+    return (y == classes[1]).astype(int), classes
