@@ -7,10 +7,27 @@ import sys
 from collections.abc import Sequence
 
 
+def _cohort_problems(where: str, error, note: str = "") -> int:
+    """Print a :class:`splkit.cohort.CohortError` (every problem, then the warnings) to stderr; return 1.
+
+    The terminal may name the user's patient ids and files: they need them to fix the folder.
+    """
+    from splkit.cohort.validation import format_problems
+
+    n = len(error.problems)
+    print(
+        f"{where}: {n} problem{'s' * (n != 1)} with the data contract (data/README.md{note}):",
+        file=sys.stderr,
+    )
+    print(error, file=sys.stderr)
+    if error.warnings:
+        print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
+    return 1
+
+
 def _run(args: argparse.Namespace) -> int:
     from splkit.book.runner import RunFailed, run_notebooks
     from splkit.cohort import CohortError
-    from splkit.cohort.validation import format_problems
 
     try:
         run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
@@ -18,12 +35,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"error: {failure}", file=sys.stderr)
         return 1
     except CohortError as error:  # found before any notebook ran
-        print(
-            f"error: the cohort does not meet the data contract (data/README.md):\n{error}", file=sys.stderr
-        )
-        if error.warnings:
-            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
-        return 1
+        return _cohort_problems("error: the cohort", error)
     return 0
 
 
@@ -49,7 +61,6 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from splkit.cohort import CohortError, timed_validation
-    from splkit.cohort.validation import format_problems
 
     try:
         cohort, seconds = timed_validation(
@@ -60,15 +71,7 @@ def _validate(args: argparse.Namespace) -> int:
             preset=args.preset,
         )
     except CohortError as error:
-        n = len(error.problems)
-        print(
-            f"{args.path}: {n} problem{'s' * (n != 1)} with the data contract (data/README.md):",
-            file=sys.stderr,
-        )
-        print(error, file=sys.stderr)
-        if error.warnings:
-            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
-        return 1
+        return _cohort_problems(str(args.path), error)
     print(cohort.summary())
     print(cohort.validation_report())
     print(f"{args.path}: valid ({seconds:.1f} s)")
@@ -79,7 +82,6 @@ def _predict(args: argparse.Namespace) -> int:
     import os
 
     from splkit.cohort import CohortError
-    from splkit.cohort.validation import format_problems
     from splkit.radiomics.extract import ExtractionError
     from splkit.study.predict import ReportUnavailable, predict_cohort
 
@@ -94,16 +96,7 @@ def _predict(args: argparse.Namespace) -> int:
             log=sys.stderr,
         )
     except CohortError as error:
-        n = len(error.problems)
-        print(
-            f"{args.cohort}: {n} problem{'s' * (n != 1)} with the data contract (data/README.md; "
-            "label optional):",
-            file=sys.stderr,
-        )
-        print(error, file=sys.stderr)
-        if error.warnings:
-            print("warnings:\n" + "\n".join(format_problems(error.warnings)), file=sys.stderr)
-        return 1
+        return _cohort_problems(str(args.cohort), error, note="; label optional")
     except (ValueError, FileNotFoundError, ExtractionError, ReportUnavailable) as error:
         if os.environ.get("SPLKIT_DEBUG"):
             raise
