@@ -1,5 +1,11 @@
 """Pooled CNN embeddings of the lesion crops, in batches, cached per image by content hash.
 
+One task per batch of ``deep.batch_size`` images (read, cropped, embedded and cached where it runs)
+goes through the compute engine (:mod:`splkit.run.engine`): in this process with the local engine
+(torch uses ``n_jobs`` threads inside the batch), on the workers with Dask (one thread each).  The
+batches are the same either way; torch's thread count changes the last digits of an embedding
+(~1e-5), so the local engine with ``n_jobs: 1`` and a Dask cluster give the same bits.
+
 Each patient's embedding is the global-average-pooled output of the backbone's last convolutional
 block (2048 values for ResNet-50, 1280 for EfficientNet-Lite0) for the crop of
 :mod:`splkit.deep.preprocess`.  Embeddings are cached in ``<project root>/.cache/deep/`` (the one
@@ -15,6 +21,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +34,7 @@ from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.deep.backbones import Backbone, BackboneSpec
 from splkit.deep.preprocess import CropGeometry, prepare_crop, preprocess_settings, to_network_input
 from splkit.run.cache import CACHE_ROOT, CacheError, ContentCache
+from splkit.run.engine import Engine, require_readable
 from splkit.run.progress import progress_bar
 
 #: The embedding cache's folder (a :class:`splkit.run.cache.ContentCache` of ``joblib`` entries).
@@ -162,11 +170,13 @@ def embed_patients(
     n_jobs: int = 1,
     cache_dir: str | Path | None = CACHE_DIR,
     progress: bool = True,
+    engine: Engine | None = None,
 ) -> Embeddings:
     """Embeddings of ``patients`` (default: all of ``cohort.table``), from the cache where possible.
 
-    Every image and mask to compute is read and cropped before the network runs, so a bad file stops the
-    run early with an error naming the patient and the files.
+    The images to compute are embedded in batches of ``deep.batch_size`` (one engine task each); a
+    batch reads and crops all its images before the network runs, so a bad file stops the run with an
+    error naming the patient and the files (the batches finished before it are cached).
 
     Parameters
     ----------
@@ -177,14 +187,20 @@ def embed_patients(
     deep
         The profile's ``deep`` section (``crop_margin``, ``image_size``, ``batch_size``).
     n_jobs
-        Threads for torch (``torch.set_num_threads``).
+        Threads for torch with the local engine (``torch.set_num_threads``).
     cache_dir
         The folder of the embedding cache (``.cache/deep``); ``None`` disables the cache.
+    engine
+        Where the batches run (:class:`splkit.run.engine.Engine`); default: this process.  On Dask the
+        backbone is sent to every worker once; each task carries its patients' file paths
+        (:class:`CohortView`) and the worker reads the images.
     """
     patients = list(cohort.table.index if patients is None else patients)
     cache = None if cache_dir is None else ContentCache(Path(cache_dir).absolute(), format="joblib")
     spec = backbone.spec
-    torch.set_num_threads(max(int(n_jobs), 1))
+    engine = engine if engine is not None else Engine("local", workers=1)
+    if not engine.distributed:
+        torch.set_num_threads(max(int(n_jobs), 1))
     vectors: dict[str, np.ndarray] = {}
     keys: dict[str, str] = {}
     todo: list[str] = []
@@ -198,27 +214,95 @@ def embed_patients(
                 vectors[patient] = cached
                 continue
         todo.append(patient)
+    size = int(deep.get("batch_size", 16))
+    batches = [
+        (
+            todo[i : i + size],
+            [keys.get(p) for p in todo[i : i + size]],
+            CohortView.of(cohort, todo[i : i + size]),
+        )
+        for i in range(0, len(todo), size)
+    ]
     geometries: dict[str, CropGeometry] = {}
-    crops = np.empty((len(todo), int(deep["image_size"]), int(deep["image_size"])), dtype=np.float32)
-    for index, patient in enumerate(
-        progress_bar(todo, desc="reading + cropping", unit="img", **_quiet(progress))
-    ):
-        crops[index], geometries[patient], _ = load_crop(cohort, patient, deep)
-    start = time.perf_counter()
-    computed = np.empty((0, spec.embedding_dim), dtype=np.float32)
-    if todo:
-        computed = embed_crops(backbone, crops, int(deep.get("batch_size", 16)), progress)
-    seconds = time.perf_counter() - start
-    for patient, vector in zip(todo, computed, strict=True):
-        vectors[patient] = vector
-        if cache is not None:
-            cache.put(keys[patient], np.asarray(vector, dtype=np.float32))
+    bar = progress_bar(total=len(todo), desc=f"embedding ({spec.name})", unit="img", **_quiet(progress))
+    seconds = 0.0  # of the network passes (reading and cropping not included), summed over the batches
+    shared = (backbone, dict(deep.items()), None if cache is None else cache.root)
+    try:
+        runs = engine.map(
+            _embed_batch, batches, *shared, progress=bar, size=lambda b: len(b[0]), in_process=True
+        )
+        with closing(runs) as results:
+            for _, (batch_vectors, batch_geometries, batch_seconds) in results:
+                vectors.update(batch_vectors)
+                geometries.update(batch_geometries)
+                seconds += batch_seconds
+    finally:
+        bar.close()
     table = pd.DataFrame(
         np.stack([vectors[p] for p in patients]) if patients else np.empty((0, spec.embedding_dim)),
         index=pd.Index(patients, name="patient"),
         columns=embedding_columns(spec.embedding_dim),
     )
     return Embeddings(table, len(patients) - len(todo), len(todo), seconds, geometries)
+
+
+class CohortView:
+    """What a batch task needs of a cohort: its patients' files and spacing, and the cohort's readers.
+
+    Picklable and small (no clinical table, no pseudonym key): it travels to a Dask worker with its task.
+    ``read_image``/``read_mask`` are the cohort class's own methods, applied to these files.
+    """
+
+    def __init__(self, kind: type, files: dict[str, dict[str, Any]]):
+        self.kind = kind
+        for name, values in files.items():
+            setattr(self, name, values)
+
+    @classmethod
+    def of(cls, cohort: Any, patients: list[str]) -> CohortView:
+        """The view of ``cohort`` restricted to ``patients``."""
+        files = {}
+        for name in ("images", "masks", "spacing"):
+            values = getattr(cohort, name, None)
+            if values is not None:
+                files[name] = {p: values[p] for p in patients if p in values}
+        return cls(type(cohort), files)
+
+    def read_image(self, patient: str) -> Any:
+        return self.kind.read_image(self, patient)
+
+    def read_mask(self, patient: str) -> Any:
+        return self.kind.read_mask(self, patient)
+
+
+def _embed_batch(
+    batch: tuple[list[str], list[str | None], CohortView],
+    backbone: Backbone,
+    deep: Mapping[str, Any],
+    cache_root: Path | None,
+) -> tuple[dict[str, np.ndarray], dict[str, CropGeometry], float]:
+    """One engine task: read, crop and embed a batch of patients, and cache each vector (``keys``).
+
+    Returns the vectors, the crop geometries and the seconds of the network pass.
+    """
+    patients, keys, cohort = batch
+    crops = np.empty((len(patients), int(deep["image_size"]), int(deep["image_size"])), dtype=np.float32)
+    geometries: dict[str, CropGeometry] = {}
+    for index, patient in enumerate(patients):
+        for attribute in ("images", "masks"):
+            paths = getattr(cohort, attribute, None)
+            if paths is not None and patient in paths:
+                require_readable(paths[patient], attribute[:-1], patient)
+        crops[index], geometries[patient], _ = load_crop(cohort, patient, deep)
+    start = time.perf_counter()
+    computed = embed_crops(backbone, crops, len(patients), progress=False)
+    seconds = time.perf_counter() - start
+    vectors = {p: np.asarray(v, dtype=np.float32) for p, v in zip(patients, computed, strict=True)}
+    if cache_root is not None:
+        store = ContentCache(cache_root, format="joblib")
+        for patient, key in zip(patients, keys, strict=True):
+            store.put(key, vectors[patient])
+    return vectors, geometries, seconds
 
 
 def measure_throughput(

@@ -11,14 +11,15 @@ model output for every explained patient.  SHAP explains the *model*, not the di
 from __future__ import annotations
 
 import inspect
+from contextlib import closing
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import shap
-from joblib import Parallel, delayed
 
 from splkit.run.cache import CACHE_ROOT, ContentCache, content_key
+from splkit.run.engine import Engine
 
 #: Up to this many features the exact explainer (2^M coalitions per background row) is affordable.
 EXACT_MAX_FEATURES = 10
@@ -71,6 +72,7 @@ def explain_model(
     random_state: int = 0,
     n_jobs: int = 1,
     cache: bool = False,
+    engine: Engine | None = None,
 ) -> ShapResult:
     """SHAP values of ``estimator``'s malignant probability for the rows of ``X_explain``.
 
@@ -88,10 +90,13 @@ def explain_model(
         Seeds the background sample and the permutations: same seed, same values.
     n_jobs
         Processes; patients are explained in fixed blocks of :data:`BLOCK_SIZE` rows (block ``b`` seeded
-        ``random_state + b``), so the values do not depend on ``n_jobs``.
+        ``random_state + b``), so the values do not depend on ``n_jobs`` (nor on ``engine``).
     cache
         Reuse blocks computed before with the same model, background, rows and settings
         (``.cache/shap/``, keyed by their content).
+    engine
+        Where the blocks run (:class:`splkit.run.engine.Engine`, one task per block; default: the local
+        pool of ``n_jobs`` processes).  The model and background go to each worker once.
     """
     features = list(X_explain.columns)
     if list(X_background.columns) != features:
@@ -109,11 +114,13 @@ def explain_model(
     keys = [block_key(*task) for task in tasks] if store is not None else []
     blocks = [store.get(key) for key in keys] if store is not None else [None] * len(tasks)
     todo = [i for i, block in enumerate(blocks) if block is None]
-    computed = Parallel(n_jobs=n_jobs)(delayed(_shap_block)(*tasks[i]) for i in todo)
-    for i, block in zip(todo, computed, strict=True):
-        blocks[i] = block
-        if store is not None:
-            store.put(keys[i], block)
+    engine = engine if engine is not None else Engine("local", workers=n_jobs)
+    shared = (estimator, features, background, method, evals)
+    with closing(engine.map(_block_task, [(tasks[i][3], tasks[i][6]) for i in todo], *shared)) as results:
+        for position, block in results:
+            blocks[todo[position]] = block
+            if store is not None:
+                store.put(keys[todo[position]], block)
     explanation = shap.Explanation(
         values=np.vstack([values for values, _ in blocks]),
         base_values=np.concatenate([base for _, base in blocks]),
@@ -129,6 +136,12 @@ def block_key(*task) -> str:
     code = inspect.getsource(_shap_block) + inspect.getsource(probability_function)
     parts = [np.ascontiguousarray(part) if isinstance(part, np.ndarray) else part for part in task]
     return content_key("shap-block", shap.__version__, code, *parts)
+
+
+def _block_task(item: tuple[np.ndarray, int], estimator, features, background, method, max_evals):
+    """One engine task: :func:`_shap_block` of ``item`` = (rows, seed) with the shared model and background."""
+    rows, seed = item
+    return _shap_block(estimator, features, background, rows, method, max_evals, seed)
 
 
 def _shap_block(

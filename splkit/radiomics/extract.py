@@ -2,8 +2,10 @@
 
 Per image, :func:`extract_image` hands pyradiomics a 2-D ``float32`` image (or, for a ``slice3d``
 preset, a one-slice volume) and checks that exactly the preset's expected features per image type came
-back.  :func:`extract_cohort` runs it over a cohort in ``n_jobs`` processes with a progress bar and a
-per-image cache keyed by content (image, mask, spacing, preset, versions; :func:`cache_key`).
+back.  :func:`extract_cohort` runs it over a cohort, one task per image on the compute engine
+(:mod:`splkit.run.engine`: ``n_jobs`` local processes or a Dask cluster), with a progress bar and a
+per-image cache keyed by content (image, mask, spacing, preset, versions; :func:`cache_key`) that the
+task writes where it runs.
 
 Two details matter for correctness under NumPy 2 (and one for speed):
 
@@ -28,9 +30,8 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
+from contextlib import closing
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
 from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
+from splkit.run.engine import Engine, require_readable
 from splkit.run.progress import progress_bar
 
 #: Bump when splkit's side of the extraction changes what a cache entry holds.
@@ -252,18 +254,20 @@ def cache_key(task: ImageTask, preset: Preset) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-def _init_worker() -> None:
-    """One ITK thread per worker process: the processes already use the cores."""
-    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(1)
-
-
 def _run_task(
-    task: ImageTask, preset: Preset, entry: tuple[Path, str] | None
+    item: tuple[ImageTask, tuple[Path, str] | None], preset: Preset
 ) -> tuple[str, dict | None, str | None]:
-    """Read, extract and cache (``entry``: folder, key) one image; errors come back as path-free text."""
+    """Read, extract and cache (``entry``: folder, key) one image; errors come back as path-free text.
+
+    An input the worker cannot read is raised (:class:`splkit.run.engine.InputNotReadableError`), never
+    excluded: on a cluster it means the worker does not see the client's files.
+    """
     from splkit.cohort import imaging
     from splkit.cohort.redact import redact_paths
 
+    task, entry = item
+    require_readable(task.image, "image", task.patient)
+    require_readable(task.mask, "mask", task.patient)
     try:
         image = imaging.read_image(task.image, spacing_mm=task.spacing)
         mask = imaging.read_mask(task.mask, spacing_mm=task.spacing)
@@ -290,8 +294,9 @@ def extract_cohort(
     allow_exclusions: bool = False,
     progress: bool = True,
     description: str = "radiomics",
+    engine: Engine | None = None,
 ) -> ExtractionResult:
-    """Extract ``preset`` for every task, in ``n_jobs`` processes, through a per-image cache.
+    """Extract ``preset`` for every task, one task per image, through a per-image cache.
 
     Parameters
     ----------
@@ -302,10 +307,14 @@ def extract_cohort(
     cache_dir
         Folder of the per-image cache (``None``: no cache).
     n_jobs
-        Worker processes (1: extract in this process).
+        Worker processes of the local engine (1: extract in this process); ignored with ``engine``.
     allow_exclusions
         ``False``: the first failed image stops the run with an :class:`ExtractionError` naming the
         patient, files and reason.  ``True``: failed images are left out and listed in ``excluded``.
+        An unreadable file is always an error.
+    engine
+        Where the images are extracted (:class:`splkit.run.engine.Engine`; default: the local pool of
+        ``n_jobs`` processes).  Workers read the files and write the cache entries themselves.
 
     Returns
     -------
@@ -352,13 +361,11 @@ def extract_cohort(
         mininterval=5,
         **({} if progress else {"disable": True}),  # else progress_bar decides (off in batch runs)
     )
+    engine = engine if engine is not None else Engine("local", workers=n_jobs)
     try:
-        if n_jobs <= 1 or len(todo) <= 1:
-            for task, path in todo:
-                handle(*_run_task(task, preset, path))
-                bar.update()
-        else:
-            _run_parallel(todo, preset, n_jobs, handle, bar)
+        with closing(engine.map(_run_task, todo, preset, progress=bar)) as results:
+            for _, result in results:
+                handle(*result)
     finally:
         bar.close()
     order = [p for p in patients if p in rows]
@@ -371,26 +378,3 @@ def extract_cohort(
         n_cached=n_cached,
         n_computed=len(todo) - len(excluded),
     )
-
-
-def _run_parallel(todo, preset: Preset, n_jobs: int, handle, bar) -> None:
-    """Submit with a bounded window (so a failure stops the run early) to a spawn-started pool."""
-    # spawn, not fork: a forked child inherits ITK's thread-pool state without its threads
-    with ProcessPoolExecutor(n_jobs, mp_context=get_context("spawn"), initializer=_init_worker) as pool:
-        queue = iter(todo)
-        running = set()
-        try:
-            for task, path in queue:
-                running.add(pool.submit(_run_task, task, preset, path))
-                if len(running) >= 4 * n_jobs:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        handle(*future.result())
-                        bar.update()
-            for future in as_completed(running):
-                handle(*future.result())
-                bar.update()
-        except BaseException:
-            for future in running:
-                future.cancel()
-            raise

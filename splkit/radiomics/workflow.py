@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from splkit.config import resolve_path
 from splkit.radiomics.extract import ExtractionResult, ImageTask, extract_cohort, feature_columns
 from splkit.radiomics.icc import icc
 from splkit.radiomics.presets import Preset, load_preset
+from splkit.run.engine import Engine
 from splkit.selection import selection_funnel
 
 DEFAULT_CACHE = ".cache/radiomics"
@@ -31,19 +33,30 @@ def image_tasks(cohort, reader: int = 1) -> list[ImageTask]:
 
 
 def extract_for(
-    settings: Mapping[str, Any], cohort, reader: int = 1, preset: Preset | None = None, progress: bool = True
+    settings: Mapping[str, Any],
+    cohort,
+    reader: int = 1,
+    preset: Preset | None = None,
+    progress: bool = True,
+    engine: Engine | None = None,
 ) -> ExtractionResult:
-    """Extract the profile's preset for every patient with a ``reader`` mask, through the cache."""
+    """Extract the profile's preset for every patient with a ``reader`` mask, through the cache.
+
+    ``engine``: where to extract (default: the profile's ``compute`` section, started and closed here).
+    """
     rad = settings["radiomics"]
-    return extract_cohort(
-        image_tasks(cohort, reader),
-        preset or load_preset(rad["preset"]),
-        cache_dir=cache_dir(settings),
-        n_jobs=int(settings.get("n_jobs", 2)),
-        allow_exclusions=bool(rad.get("allow_exclusions", False)),
-        progress=progress,
-        description=f"radiomics, reader {reader}",
-    )
+    n_jobs = int(settings.get("n_jobs", 2))
+    with Engine.from_settings(settings, n_jobs=n_jobs) if engine is None else nullcontext(engine) as used:
+        return extract_cohort(
+            image_tasks(cohort, reader),
+            preset or load_preset(rad["preset"]),
+            cache_dir=cache_dir(settings),
+            n_jobs=n_jobs,
+            allow_exclusions=bool(rad.get("allow_exclusions", False)),
+            progress=progress,
+            description=f"radiomics, reader {reader}",
+            engine=used,
+        )
 
 
 def icc_patients(settings: Mapping[str, Any], table: pd.DataFrame, reader2: pd.DataFrame) -> pd.Index:

@@ -131,3 +131,15 @@ def test_bad_mask_names_patient_and_file_before_the_network_runs(backbone, cohor
 def test_throughput_is_positive(backbone):
     assert embed.measure_throughput(backbone, n_images=4, batch_size=4, size=64) > 0
     assert torch.get_num_threads() >= 1
+
+
+def test_batches_give_the_same_embeddings_and_a_missing_file_names_it(backbone, cohort, tmp_path):
+    one_batch = embed.embed_patients(backbone, cohort, DEEP, cache_dir=None, progress=False)
+    small = embed.embed_patients(backbone, cohort, {**DEEP, "batch_size": 2}, cache_dir=None, progress=False)
+    assert small.table.index.equals(one_batch.table.index)
+    np.testing.assert_allclose(small.table.to_numpy(), one_batch.table.to_numpy(), rtol=1e-4, atol=1e-5)
+    cohort.images["P0004"].unlink()
+    from splkit.run.engine import InputNotReadableError
+
+    with pytest.raises(InputNotReadableError, match=r"P0004: image file .*P0004_image\.png"):
+        embed.embed_patients(backbone, cohort, DEEP, cache_dir=None, progress=False)

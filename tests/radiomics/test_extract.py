@@ -256,3 +256,13 @@ def test_paper1561_counts_without_lbp3d(tmp_path):
     values = ex.extract_image(image, mask, load_preset(path))
     assert len(ex.feature_columns(values)) == 1288
     assert "original_shape_VoxelVolume" in values and "wavelet-HHH_glcm_Idm" in values
+
+
+def test_unreadable_file_is_an_error_even_with_exclusions(tmp_path, preset):
+    """A file a worker cannot read is never excluded silently (on a cluster: a file-system mismatch)."""
+    from splkit.run.engine import InputNotReadableError
+
+    tasks = [write_case(tmp_path, "P0001", 1), write_case(tmp_path, "P0002", 2)]
+    tasks[1].image.unlink()
+    with pytest.raises(InputNotReadableError, match=r"P0002: image file .*P0002_img\.nrrd"):
+        ex.extract_cohort(tasks, preset, n_jobs=1, progress=False, allow_exclusions=True)
