@@ -32,6 +32,7 @@ from splkit.deep.outputs import (
 )
 from splkit.deep.overlay import frame_panels, overlay_figure
 from splkit.run.cache import atomic_dump
+from splkit.run.engine import Engine
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 
@@ -100,14 +101,16 @@ class DeepChapter:
         """Embed every lesion (cached per image), write ``features/deep_embeddings.parquet`` and record
         ``deep.images_per_second``; return the embedding summary table."""
         self.backbone = build_backbone(self.spec)
-        embeddings = embed_patients(
-            self.backbone,
-            self.cohort,
-            self.deep,
-            n_jobs=self.settings.n_jobs,
-            cache_dir=self.cache_dir,
-            progress=self.progress,
-        )
+        with Engine.from_settings(self.settings) as engine:  # the profile's compute section
+            embeddings = embed_patients(
+                self.backbone,
+                self.cohort,
+                self.deep,
+                n_jobs=self.settings.n_jobs,
+                cache_dir=self.cache_dir,
+                progress=self.progress,
+                engine=engine,
+            )
         self.embeddings = embeddings
         write_parquet(embeddings.table, self.run.deep_embeddings)
         # the embedding pass itself when it computed enough images, else a short timed pass on random crops

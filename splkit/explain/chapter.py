@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from splkit.explain.shapley import ShapResult, explain_model, pick_cases
 from splkit.run import predictions
+from splkit.run.engine import Engine
 from splkit.run.report import load_results, lookup, record
 
 #: The model whose validation calls pick the cases (and whose probability the captions give).
@@ -58,16 +59,18 @@ def explain_saved_model(settings: Any, name: str) -> ExplainedModel:
     X_train, X_valid = X[cohort == "train"], X[cohort == "validation"]
     if len(X_valid) > explain.shap_n_explain:
         X_valid = X_valid.sample(n=explain.shap_n_explain, random_state=seed).sort_index()
-    result = explain_model(
-        fitted["estimator"],
-        X_train,
-        X_valid,
-        background_size=explain.shap_background,
-        max_evals=explain.shap_max_evals,
-        random_state=seed,
-        n_jobs=settings.n_jobs,
-        cache=True,  # .cache/shap: a rerun with the same model, data and settings reuses the values
-    )
+    with Engine.from_settings(settings) as engine:  # the profile's compute section
+        result = explain_model(
+            fitted["estimator"],
+            X_train,
+            X_valid,
+            background_size=explain.shap_background,
+            max_evals=explain.shap_max_evals,
+            random_state=seed,
+            n_jobs=settings.n_jobs,
+            cache=True,  # .cache/shap: a rerun with the same model, data and settings reuses the values
+            engine=engine,
+        )
     output = fitted["estimator"].predict_proba(X_valid)[:, 1]
     error = float(np.max(np.abs(result.explanation.base_values + result.values.sum(axis=1) - output)))
     record(run_path, f"explain.{name}.method", result.method)
