@@ -1,6 +1,6 @@
 """The data dictionary of the clinical variables: types, units, allowed values, missing values.
 
-Every column of ``clinical.csv`` other than ``patient_id``, ``label``, ``cohort`` and ``spacing_mm`` is a
+Every column of ``clinical.csv`` other than ``patient_id``, ``label``, ``cohort``, ``spacing_mm`` and ``centre`` is a
 clinical variable.  Its type is one of ``numeric``, ``binary``, ``categorical``, ``ordinal``.  A
 ``variables.yaml`` in the cohort folder declares variables; what it does not declare is inferred:
 

@@ -22,6 +22,7 @@ import pandas as pd
 import SimpleITK as sitk
 
 from splkit.cohort import dictionary, image_checks, imaging
+from splkit.cohort.centre import parse_centre_column
 from splkit.cohort.checks import roi_rules
 from splkit.cohort.files import FilePaths, discover_files, match_files
 from splkit.cohort.pseudonym import SALT_FILE, assign_pseudonyms, read_or_create_salt
@@ -53,8 +54,8 @@ class Cohort:
     table
         Index ``patient`` (pseudonyms, sorted); columns ``label`` (0/1, 1 = ``positive_label``;
         ``Int64`` with ``<NA>`` for unlabelled patients), ``cohort`` (train/validation/external; ``new``
-        for patients to score, see :mod:`splkit.cohort.unlabelled`), then the clinical variables (raw
-        values, NaN kept; numeric variables as float).
+        for patients to score, see :mod:`splkit.cohort.unlabelled`), ``centre`` only when clinical.csv
+        has one (:mod:`splkit.cohort.centre`), then the clinical variables (raw values, NaN kept).
     variables
         The data dictionary used (index ``variable``): ``type, unit, allowed, description, source``,
         ``levels`` (ordered levels), ``included`` (False when excluded by the missing-value rule),
@@ -282,7 +283,8 @@ def load_cohort(
     raw = raw[ids.notna() & ~ids.duplicated(keep=False)].set_index("patient_id")
 
     labels, found = read_labels(raw, positive_label, rows, require_labels)
-    problems += found
+    centres, found2 = parse_centre_column(raw["centre"]) if "centre" in raw else (None, [])
+    problems += found + found2
     clinical_raw = raw.drop(columns=[c for c in RESERVED_COLUMNS if c in raw.columns])
     entries, found = dictionary.read_dictionary(root / dictionary.DICTIONARY_FILE)
     problems += found
@@ -322,7 +324,9 @@ def load_cohort(
         raise CohortError(problems, warnings)
 
     key = assign_pseudonyms(patients, salt)
-    table = pd.concat([label_column(labels), cohorts.rename("cohort"), values], axis=1).rename(index=key)
+    table = pd.concat([label_column(labels), cohorts.rename("cohort"), centres, values], axis=1).rename(
+        index=key
+    )
     table.index.name = "patient"
     table = table.sort_index()
     missing = dictionary.missing_table(table[list(variables.index)], table["cohort"])

@@ -40,7 +40,9 @@ COHORT_SYNONYMS = {
 }
 
 #: Columns of clinical.csv that are not clinical variables (matched case-insensitively).
-RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm")
+RESERVED_COLUMNS = ("patient_id", "label", "cohort", "spacing_mm", "centre")
+#: Other header spellings of reserved columns (lower case): the US spelling of the optional centre.
+COLUMN_ALIASES = {"center": "centre"}
 
 #: Text labels understood besides 0/1 (case-insensitive).
 TEXT_LABELS = ("benign", "malignant")
@@ -155,7 +157,10 @@ def read_clinical_table(
             [],
         )
     names = [c.strip() for c in header]
-    canonical = [c.lower() if c.lower() in RESERVED_COLUMNS else c for c in names]
+    canonical = [
+        COLUMN_ALIASES.get(c.lower(), c.lower()) if c.lower() in (*RESERVED_COLUMNS, *COLUMN_ALIASES) else c
+        for c in names
+    ]
     problems = [
         Problem(None, "clinical.csv", f"column {name!r} appears {canonical.count(name)} times")
         for name in sorted({c for c in canonical if canonical.count(c) > 1})

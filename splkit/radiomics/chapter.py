@@ -7,6 +7,7 @@ The notebook narrates; every number it shows is computed here (or in :mod:`splki
     preset = load_preset(settings.radiomics.preset)
     extraction = chapter.extract(settings, preset)        # features/radiomics*.parquet
     icc = chapter.reproducibility(settings, extraction)   # features/rad_candidates.parquet
+    chapter.harmonisation(settings, icc)                  # radiomics.harmonise: combat only
     selection = chapter.select(settings, extraction, icc)
     coefficients = chapter.rad_features(settings, selection, icc)
 """
@@ -23,8 +24,9 @@ from sklearn.pipeline import Pipeline
 from splkit.book.plots import show
 from splkit.radiomics import figures, workflow
 from splkit.radiomics.extract import ExtractionResult, count_by_image_type, pyradiomics_version
+from splkit.radiomics.harmonise import COMBAT_MODEL, ComBat, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset
-from splkit.run.cache import atomic_parquet
+from splkit.run.cache import atomic_dump, atomic_parquet
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 from splkit.selection import select_features
@@ -170,21 +172,39 @@ def exclusions(extraction: Extraction) -> pd.DataFrame:
 
 @dataclass
 class Reproducibility:
-    """The inter-reader ICC per feature, the features passing it (all patients) and the ICC sample size."""
+    """The inter-reader ICC per feature, the features passing it (all patients) and the ICC sample size.
+
+    With ``radiomics.harmonise: combat``, ``candidates`` are harmonised (ComBat fitted on the training
+    patients), ``unharmonised`` keeps them as extracted, and ``combat`` is the fitted transformer.
+    """
 
     values: pd.Series
     candidates: pd.DataFrame
     n_patients: int
+    unharmonised: pd.DataFrame | None = None
+    combat: ComBat | None = None
+    table: pd.DataFrame | None = None
 
 
 def reproducibility(settings, extraction: Extraction) -> Reproducibility:
     """The ICC filter: write ``features/rad_candidates.parquet`` and ``tables/radiomics_icc.csv``, record
-    ``radiomics.icc``, show the ICC histogram."""
+    ``radiomics.icc``, show the ICC histogram.
+
+    With ``radiomics.harmonise: combat`` the candidates written are harmonised by ComBat estimated on the
+    training patients only (:func:`splkit.radiomics.harmonise.fit_on_training`); the fitted ComBat is
+    saved as ``models/radiomics_combat.joblib`` and ``radiomics.harmonisation`` is recorded.
+    """
     run, rad = RunDir(settings.run_path), settings.radiomics
     table = extraction.cohort.table
     reader1, reader2 = extraction.reader1.features, extraction.reader2.features
     values, candidates = workflow.icc_filter(settings, reader1, reader2, table)
     result = Reproducibility(values, candidates, len(workflow.icc_patients(settings, table, reader2)))
+    if harmonise_method(settings) == "combat":
+        combat, candidates = fit_on_training(candidates, table)
+        result = Reproducibility(values, candidates, result.n_patients, result.candidates, combat, table)
+        run.model(COMBAT_MODEL).parent.mkdir(parents=True, exist_ok=True)
+        atomic_dump(combat, run.model(COMBAT_MODEL))
+        record(run, "radiomics.harmonisation", combat.describe())
     run.rad_candidates.parent.mkdir(parents=True, exist_ok=True)
     atomic_parquet(candidates, run.rad_candidates)
     write_table(run, "radiomics_icc", values.to_frame())
@@ -202,6 +222,29 @@ def reproducibility(settings, extraction: Extraction) -> Reproducibility:
     )
     show(figures.icc_histogram(values, rad.icc_threshold), run, "radiomics_icc")
     return result
+
+
+def harmonisation(settings, icc: Reproducibility) -> str:
+    """Markdown on the multi-centre harmonisation; with ComBat, show (and save) the per-centre figure of the
+    candidates' first principal component before and after, and record ``radiomics.harmonisation``'s
+    between-centre shares."""
+    if icc.combat is None:
+        return "The radiomics features are not harmonised across centres (`radiomics.harmonise: none`)."
+    centres = icc.table["centre"].reindex(icc.candidates.index)
+    train = icc.candidates.index.intersection(icc.table.index[icc.table["cohort"] == "train"])
+    component = figures.first_component(icc.unharmonised, icc.candidates, train)
+    show(figures.harmonisation_figure(component, centres), settings.run_path, "radiomics_harmonisation")
+    share = {stage: figures.centre_share(component[stage], centres) for stage in ("before", "after")}
+    record(settings.run_path, "radiomics.harmonisation.centre_share_pc1", share)
+    counts = ", ".join(f"{c}: {n}" for c, n in icc.combat.n_per_centre_.items())
+    return (
+        f"ComBat (parametric empirical Bayes, no covariates; Johnson et al. 2007, Fortin et al. 2018) was "
+        f"estimated on the {sum(icc.combat.n_per_centre_.values())} training patients of "
+        f"{len(icc.combat.centres_)} centres ({counts}) and applied unchanged to the other patients; the "
+        f"radiomics candidates selected below and used in chapter 5 are the harmonised features. The "
+        f"centres explain {100 * share['before']:.1f} % of the variance of the candidates' first principal "
+        f"component before and {100 * share['after']:.1f} % after harmonisation."
+    )
 
 
 def icc_sentence(settings, icc: Reproducibility) -> str:

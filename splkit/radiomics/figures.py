@@ -144,3 +144,55 @@ def coefficient_figure(table: pd.DataFrame) -> go.Figure:
         "feature",
         height=max(300, 28 * len(table) + 120),
     )
+
+
+def first_component(before: pd.DataFrame, after: pd.DataFrame, train: pd.Index) -> pd.DataFrame:
+    """The first principal component of the candidate features before and after harmonisation.
+
+    One projection for both (z-scores and PCA fitted on the training patients' unharmonised features,
+    Jolliffe, Principal Component Analysis, 2002), so that the two panels share an axis.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pca = make_pipeline(StandardScaler(), PCA(n_components=1)).fit(before.loc[train])
+    return pd.DataFrame(
+        {"before": pca.transform(before)[:, 0], "after": pca.transform(after[before.columns])[:, 0]},
+        index=before.index,
+    )
+
+
+def centre_share(values: pd.Series, centres: pd.Series) -> float:
+    """Share of the variance of ``values`` between centres (eta squared: between / total sum of squares)."""
+    grand = values.mean()
+    between = values.groupby(centres).agg(lambda v: len(v) * (v.mean() - grand) ** 2).sum()
+    total = ((values - grand) ** 2).sum()
+    return float(between / total) if total > 0 else 0.0
+
+
+def harmonisation_figure(component: pd.DataFrame, centres: pd.Series) -> go.Figure:
+    """Per-centre box plots of the first principal component, before and after ComBat."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, shared_yaxes=True, subplot_titles=("before ComBat", "after ComBat"))
+    palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666"]
+    for i, centre in enumerate(sorted(centres.unique())):
+        rows = centres == centre
+        for col, stage in enumerate(("before", "after"), start=1):
+            fig.add_trace(
+                go.Box(
+                    y=component.loc[rows, stage],
+                    name=str(centre),
+                    marker_color=palette[i % len(palette)],
+                    showlegend=False,
+                ),
+                row=1,
+                col=col,
+            )
+    return styled(
+        fig,
+        "Radiomics candidates per centre: first principal component before and after ComBat",
+        "centre",
+        "first principal component (training z-scores, unitless)",
+    )

@@ -7,7 +7,9 @@ takes what notebook 03 already fitted (``features/rad_candidates.parquet`` and t
 ``results.json``).  ``transform`` extracts the reader-1 features of any cohort — training, validation,
 external or new patients without labels — with the same preset text and the cohort's pixel spacing,
 through the per-image cache of :func:`splkit.radiomics.workflow.extract_for`, and returns exactly the
-candidate columns.
+candidate columns.  With ``harmonise="combat"`` (``radiomics.harmonise``) the stage also holds the ComBat
+estimated on the training patients (:mod:`splkit.radiomics.harmonise`) and ``transform`` applies it, by
+the cohort's ``centre`` column, to every cohort; a centre without training patients is an error naming it.
 
 Reference: van Griethuysen JJM et al. Computational radiomics system to decode the radiographic
 phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics); Koo & Li, J Chiropr Med 2016;15:155 (ICC).
@@ -19,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import joblib
 import numpy as np
 import pandas as pd
 import yaml
@@ -27,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from splkit.radiomics import workflow
 from splkit.radiomics.extract import pyradiomics_version
+from splkit.radiomics.harmonise import COMBAT_MODEL, centres_of, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset, PresetError, load_preset, validate_preset
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
@@ -54,6 +58,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
     icc_type, icc_threshold, icc_patients
         The inter-reader filter of ``fit`` (``radiomics.icc_type``, ``icc_threshold``,
         ``icc_patients``: ``"train"`` or ``"all"``).
+    harmonise
+        ``"none"`` or ``"combat"`` (``radiomics.harmonise``): ComBat by centre, fitted on the training patients.
     cache_dir
         The per-image cache folder (``radiomics.cache_dir``; ``None``: ``.cache/radiomics``).
     n_jobs
@@ -70,7 +76,12 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         The candidate feature columns ``transform`` returns.
     pyradiomics_version_ : str
         pyradiomics at fitting time (the extraction cache is keyed by the running version).
+    combat_ : ComBat or None
+        The ComBat fitted on the training patients' candidates (``harmonise="combat"``), else ``None``.
     """
+
+    #: Class default, so that studies pickled before the parameter existed still describe themselves.
+    harmonise = "none"
 
     def __init__(
         self,
@@ -78,6 +89,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         icc_type: str = "ICC3",
         icc_threshold: float = 0.75,
         icc_patients: str = "train",
+        harmonise: str = "none",
         cache_dir: str | None = None,
         n_jobs: int = 1,
         progress: bool = False,
@@ -86,6 +98,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         self.icc_type = icc_type
         self.icc_threshold = icc_threshold
         self.icc_patients = icc_patients
+        self.harmonise = harmonise
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
         self.progress = progress
@@ -114,6 +127,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
             icc_type=str(rad.get("icc_type", "ICC3")),
             icc_threshold=float(rad.get("icc_threshold", 0.75)),
             icc_patients=str(rad.get("icc_patients", "train")),
+            harmonise=harmonise_method(settings),
             cache_dir=rad.get("cache_dir"),
             n_jobs=int(settings.get("n_jobs", 1)),
         )
@@ -127,7 +141,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         """Extract both readers' features of ``cohort`` and keep the features passing the ICC filter.
 
         The ICC uses the training patients with a reader-2 mask (``icc_patients="train"``), as in
-        notebook 03.
+        notebook 03; ComBat (``harmonise="combat"``) is estimated on the training patients only.
         """
         preset = load_preset(self.preset)
         settings = self._settings()
@@ -139,6 +153,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         self._set_preset(preset)
         self.columns_ = [str(c) for c in candidates.columns]
         self.n_features_in_ = len(self.columns_)
+        self.combat_ = fit_on_training(candidates, cohort.table)[0] if self.harmonise == "combat" else None
         return self
 
     @classmethod
@@ -166,6 +181,16 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         stage._set_preset(preset)
         stage.columns_ = [str(c) for c in pd.read_parquet(path).columns if c != "patient"]
         stage.n_features_in_ = len(stage.columns_)
+        stage.combat_ = None
+        if stage.harmonise == "combat":
+            combat_path = run.model(COMBAT_MODEL)
+            if not combat_path.exists():
+                raise FileNotFoundError(
+                    f"{combat_path} is missing: rerun notebook 03 with radiomics.harmonise: combat"
+                )
+            stage.combat_ = joblib.load(combat_path)
+            if list(stage.combat_.feature_names_in_) != stage.columns_:
+                raise ValueError(f"{combat_path} was fitted on other features than {path}: rerun notebook 03")
         return stage
 
     # ------------------------------------------------------------------ applying
@@ -192,7 +217,15 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         result = workflow.extract_for(
             self._settings(), cohort, reader=1, preset=self.stored_preset(), progress=self.progress
         )
-        return self.select(result.features, list(cohort.table.index))
+        return self.harmonised(self.select(result.features, list(cohort.table.index)), cohort.table)
+
+    def harmonised(self, features: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+        """``features`` with the training-fitted ComBat applied by the ``centre`` of ``table`` (unchanged when
+        the stage does not harmonise; studies saved before harmonisation existed have no ``combat_``)."""
+        combat = getattr(self, "combat_", None)
+        if combat is None:
+            return features
+        return combat.transform(features, centres_of(table, features.index))
 
     def select(self, features: pd.DataFrame, patients: Sequence[str]) -> pd.DataFrame:
         """``columns_`` of an extracted feature table for ``patients``, checked present and finite."""
@@ -227,4 +260,4 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
             "preset_sha256": self.preset_sha256_,
             "pyradiomics": self.pyradiomics_version_,
             "n_candidate_features": len(self.columns_),
-        }
+        } | ({"harmonisation": self.combat_.describe()} if getattr(self, "combat_", None) is not None else {})

@@ -576,3 +576,28 @@ def test_cohort_column_kept_for_new_patients(tmp_path):
     assert cohort.table.loc[[key["SIM-1"], key["SIM-3"]], "cohort"].tolist() == ["external"] * 2
     assert cohort.table.loc[[key["SIM-2"], key["SIM-4"]], "cohort"].tolist() == ["new"] * 2
     assert str(cohort.table["label"].dtype) == "int64"  # every label given: unchanged dtype
+
+
+# ------------------------------------------------------------------------------ the optional centre
+
+
+def test_centre_column_is_kept_and_not_a_variable(tmp_path):
+    centres = ["Hospital A", "Hospital B"] * 5
+    root = make_cohort(tmp_path / "c", extra={"Center": centres})  # any capitalisation, US spelling
+    cohort = load_cohort(root, salt="test")
+    assert "centre" not in cohort.variables.index and "Center" not in cohort.variables.index
+    key = cohort.pseudonym_key()
+    assert cohort.table.loc[key["SIM-2"], "centre"] == "Hospital B"
+    write_run_tables(cohort, tmp_path / "run")  # the run's tables keep their columns
+    assert "centre" not in pd.read_csv(tmp_path / "run" / "cohort.csv").columns
+    assert "centre" not in load_cohort(make_cohort(tmp_path / "d"), salt="test").table.columns
+
+
+def test_centre_must_not_carry_ids(tmp_path):
+    centres = ["Hospital A"] * 7 + ["", "SIM-3", "ward of SIM-10"]
+    problems = problems_of(make_cohort(tmp_path / "c", extra={"centre": centres}))
+    assert only(problems, "centre is empty").patient == "SIM-8"
+    assert {p.patient for p in problems if "patient id" in p.message} == {"SIM-9", "SIM-10"}
+    many = [f"site {i}" for i in range(30)]
+    problems = problems_of(make_cohort(tmp_path / "d", n=30, extra={"centre": many}))
+    assert "looks like an identifier" in only(problems, "distinct values").message

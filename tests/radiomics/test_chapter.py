@@ -96,3 +96,75 @@ def test_chapter_steps_write_and_record(extraction, tmp_path):
     text = chapter.summary(settings, preset, extraction, icc, selection, coefficients)
     assert f"kept {selection.counts['after_lasso']}:" in text and "Excluded images: 1." in text
     assert all(f"`{name}`" in text for name in coefficients.index)
+
+
+def test_no_harmonisation_by_default(extraction, tmp_path):
+    settings = load_profile("smoke", run_dir=tmp_path)
+    icc = chapter.reproducibility(settings, extraction)
+    assert icc.combat is None and "not harmonised" in chapter.harmonisation(settings, icc)
+    assert "harmonisation" not in load_results(tmp_path)["radiomics"]
+    assert not RunDir(tmp_path).model("radiomics_combat").exists()
+
+
+def two_centres(extraction, validation_shift: float = 0.0):
+    """The synthetic extraction imaged at two centres: centre B adds gain and spread to both readers.
+
+    The end-to-end smoke book with two simulated centres would take minutes of extraction; the chapter
+    glue on synthetic features checks the same contract in a second.
+    """
+    table = extraction.cohort.table.copy()
+    table["centre"] = np.where(np.arange(N) % 3 == 0, "Hospital B", "Hospital A")
+    b = table.index[table["centre"] == "Hospital B"]
+    reader1, reader2 = extraction.reader1.features.copy(), extraction.reader2.features.copy()
+    for frame in (reader1, reader2):
+        rows = frame.index.intersection(b)
+        frame.loc[rows, FEATURES[:5]] = frame.loc[rows, FEATURES[:5]] * 1.5 + 2.0
+    validation = table.index[table["cohort"] == "validation"]
+    reader1.loc[validation, FEATURES[:5]] += validation_shift  # must not move the training fit
+    return chapter.Extraction(
+        cohort=SimpleNamespace(table=table),
+        reader1=ExtractionResult(reader1, seconds=2.0, n_cached=50, n_computed=10),
+        reader2=ExtractionResult(reader2, seconds=1.0, n_cached=30, n_computed=0),
+        seconds=4.0,
+        n_jobs=2,
+    )
+
+
+def test_combat_is_fitted_on_training_only(extraction, tmp_path):
+    import joblib
+
+    from splkit.radiomics.stage import RadiomicsStage
+
+    overrides = {"radiomics": {"harmonise": "combat"}, "selection": {"lasso_cv_folds": 3}}
+    settings = load_profile("smoke", run_dir=tmp_path / "a", overrides=overrides)
+    icc = chapter.reproducibility(settings, two_centres(extraction))
+    run = RunDir(tmp_path / "a")
+    pd.testing.assert_frame_equal(pd.read_parquet(run.rad_candidates), icc.candidates)
+    assert not np.allclose(icc.candidates, icc.unharmonised)
+    assert list(icc.combat.centres_) == ["Hospital A", "Hospital B"]
+    n_train = int((extraction.cohort.table["cohort"] == "train").sum())
+    assert sum(icc.combat.n_per_centre_.values()) == n_train
+    text = chapter.harmonisation(settings, icc)
+    assert "training patients of 2 centres" in text and run.figure("radiomics_harmonisation").exists()
+    share = load_results(run)["radiomics"]["harmonisation"]["centre_share_pc1"]
+    assert share["after"] < share["before"] / 5
+
+    # validation rows moved: the fitted parameters and the training rows do not change
+    other = load_profile("smoke", run_dir=tmp_path / "b", overrides=overrides)
+    moved = chapter.reproducibility(other, two_centres(extraction, validation_shift=5.0))
+    for name in ("grand_mean_", "var_pooled_", "gamma_star_", "delta_star_"):
+        np.testing.assert_array_equal(getattr(moved.combat, name), getattr(icc.combat, name))
+    train = extraction.cohort.table.index[extraction.cohort.table["cohort"] == "train"]
+    pd.testing.assert_frame_equal(moved.candidates.loc[train], icc.candidates.loc[train])
+
+    # the study's stage applies the same fitted ComBat to any cohort
+    stage = RadiomicsStage.from_run(run, settings)
+    assert joblib.load(run.model("radiomics_combat")).n_per_centre_ == stage.combat_.n_per_centre_
+    table = extraction.cohort.table.assign(centre=icc.table["centre"])
+    applied = stage.harmonised(icc.unharmonised[stage.columns_], table)
+    pd.testing.assert_frame_equal(applied, icc.candidates[stage.columns_])
+    assert stage.describe()["harmonisation"]["centres"] == icc.combat.n_per_centre_
+    with pytest.raises(ValueError, match="'Hospital C' had no training patients"):
+        stage.harmonised(icc.unharmonised[stage.columns_], table.assign(centre="Hospital C"))
+    with pytest.raises(ValueError, match="no centre column"):
+        stage.harmonised(icc.unharmonised[stage.columns_], table.drop(columns="centre"))
