@@ -27,6 +27,7 @@ from splkit.radiomics.extract import ExtractionResult, count_by_image_type, pyra
 from splkit.radiomics.harmonise import COMBAT_MODEL, ComBat, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset
 from splkit.run.cache import atomic_dump, atomic_parquet
+from splkit.run.engine import Engine
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 from splkit.selection import select_features
@@ -99,8 +100,9 @@ def extract(settings, preset: Preset) -> Extraction:
     run = RunDir(settings.run_path)
     cohort = load_cohort_for(settings)
     start = time.perf_counter()
-    reader1 = workflow.extract_for(settings, cohort, reader=1, preset=preset)
-    reader2 = workflow.extract_for(settings, cohort, reader=2, preset=preset)
+    with Engine.from_settings(settings) as engine:  # one pool or cluster for both readers
+        reader1 = workflow.extract_for(settings, cohort, reader=1, preset=preset, engine=engine)
+        reader2 = workflow.extract_for(settings, cohort, reader=2, preset=preset, engine=engine)
     result = Extraction(cohort, reader1, reader2, time.perf_counter() - start, int(settings.n_jobs))
     run.radiomics.parent.mkdir(parents=True, exist_ok=True)
     atomic_parquet(reader1.features, run.radiomics)
