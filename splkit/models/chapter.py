@@ -295,6 +295,58 @@ def in_sample_comparison(evaluation: Evaluation) -> list:
     ]
 
 
+# --- bootstrap optimism correction ---------------------------------------------------------------
+
+
+@_quiet
+def optimism(evaluation: Evaluation, fitted, selector_factory=None, cache: bool = True) -> list:
+    """Optimism-corrected training AUC, calibration slope and Brier score of every model
+    (:func:`splkit.models.optimism.bootstrap_optimism`, ``stats.n_optimism`` resamples), beside the
+    out-of-fold and validation AUCs (``tables/optimism.csv``; records ``models.<Model>.optimism``).
+    Returns the table and a note on what it means (or only a note when ``stats.n_optimism`` < 2)."""
+    from splkit.models.optimism import bootstrap_optimism, optimism_table, results_entry
+
+    settings = evaluation.settings
+    n_boot = int(settings.stats.n_optimism)
+    if n_boot < 2:
+        return [Markdown("This run's profile has `stats.n_optimism` below 2: no optimism correction.")]
+    result = bootstrap_optimism(
+        settings, fitted, n_boot=n_boot, selector_factory=selector_factory, cache=cache
+    )
+    table = optimism_table(result, evaluation.metrics, list(MODEL_ORDER))
+    flat = table.set_axis([f"{m} {c}" for m, c in table.columns], axis=1)
+    write_table(evaluation.run, "optimism", flat)
+    for model in table.index:
+        record(evaluation.run, f"models.{model}.optimism", results_entry(result, model))
+    return [table.round(3), optimism_note(table, n_boot)]
+
+
+def optimism_note(table: pd.DataFrame, n_boot: int) -> Markdown:
+    """What the optimism table says: the AUC optimism, the corrected and .632+ AUCs, the shrinkage."""
+    auc, slope = table["AUC"], table["calibration slope"]
+    both = ", ".join(f"{m} {r['corrected']:.3f} / {r['.632+']:.3f}" for m, r in auc.iterrows())
+    shrink = ", ".join(f"{m} {v:.2f}" for m, v in slope["corrected"].items() if pd.notna(v))
+    bad = [m for m, v in slope["corrected"].items() if not v > 0]
+    unstable = (
+        f" For {', '.join(bad)} no shrinkage factor follows: in some resamples the in-sample predictions nearly "
+        "separate the classes, their apparent slopes are huge, and the mean slope optimism exceeds the apparent slope."
+        if bad
+        else ""
+    )
+    return Markdown(
+        f"With B = {n_boot} resamples, the apparent training AUC (the final model scored on the patients it was "
+        f"fitted on) overstates discrimination by {auc['optimism'].min():.3f} to {auc['optimism'].max():.3f}. "
+        f"Corrected / .632+ AUCs: {both}; like the out-of-fold AUCs, they estimate what each whole procedure "
+        "would reach on new patients from the same population. Harrell's correction is known to under-correct "
+        "models that can memorise their training patients, as SVMs can (Efron & Tibshirani 1997); the .632+ "
+        "estimate, from the patients each resample left out, is the safer of the two. The corrected calibration "
+        f"slope is the shrinkage factor ({shrink}): below 1, the probabilities are too extreme for new patients, "
+        "and multiplying each prediction's logit by it would temper them (Van Houwelingen & le Cessie 1990). "
+        "MC SE is the Monte Carlo error of the finite B; the profile `optimism200` runs Harrell's usual 200."
+        + unstable
+    )
+
+
 # --- results and summary --------------------------------------------------------------------------
 
 

@@ -124,6 +124,14 @@ def test_chapter_with_in_sample_stacking(fitted_run):
     train_auc = compare.loc[(IN_SAMPLE, "train"), "auc"]
     assert f"Training AUC with in-sample stacking {train_auc:.3f}" in sentence.data
 
+    table, note = chapter.optimism(evaluation, fitted, selector_factory=kbest, cache=False)
+    assert list(table.index) == ["Clinical-SVM", "Rad", "DTL", "DLR", "CDLR"]  # no Clinical.joblib here
+    assert ("AUC", "corrected") in table.columns and ("AUC", "validation") in table.columns
+    assert "shrinkage factor" in note.data and RunDir(settings.run_path).table("optimism").exists()
+    entry = load_results(run)["models"]["CDLR"]["optimism"]
+    assert entry["n_boot"] == settings.stats.n_optimism and entry["shrinkage"] == entry["slope"]["corrected"]
+    assert entry["auc"]["corrected"] == pytest.approx(table.loc["CDLR", ("AUC", "corrected")])
+
     assert "recorded 14 model × cohort evaluations" in chapter.record_results(
         evaluation, fitted, pairs, nri_idi
     )
