@@ -5,9 +5,10 @@ task per block of patients) are handed to an :class:`Engine` as a function and a
 :meth:`Engine.map` yields ``(index, result)`` pairs as the tasks complete.  The profile's ``compute``
 section chooses the engine:
 
-- ``engine: local`` (the default): ``n_jobs`` processes on this machine (loky's reusable pool, the one
-  joblib uses, kept warm between steps), or this process alone when ``n_jobs`` is 1 or when the caller
-  asks for it, as the embeddings do (torch already parallelises inside a batch).
+- ``engine: local`` (the default): ``n_jobs`` spawn-started processes on this machine (kept for the
+  engine's ``with`` block; not joblib's shared loky pool, which scikit-learn's ``n_jobs`` uses), or this
+  process alone when ``n_jobs`` is 1 or when the caller asks for it, as the embeddings do (torch already
+  parallelises inside a batch).
 - ``engine: dask``: a Dask cluster.  With ``scheduler: null`` a ``LocalCluster`` of ``workers`` processes
   (one thread each) is started and closed with the engine; with ``scheduler: tcp://host:8786`` the
   engine connects to that cluster (``distributed.Client(address)``) and leaves it running.
@@ -124,6 +125,8 @@ class Engine:
         self.kind, self.workers, self.scheduler = kind, max(int(workers), 1), scheduler
         self.client: Any = None
         self._cluster: Any = None
+        self._pool: Any = None  # the local process pool, kept while the engine is entered
+        self._entered = False
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any], n_jobs: int | None = None) -> Engine:
@@ -149,6 +152,7 @@ class Engine:
     # --- lifetime ----------------------------------------------------------------------------------
 
     def __enter__(self) -> Engine:
+        self._entered = True
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -189,7 +193,10 @@ class Engine:
             self.client.close()
         if self._cluster is not None:
             self._cluster.close()
-        self.client = self._cluster = None
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+        self.client = self._cluster = self._pool = None
+        self._entered = False
 
     # --- dispatch ----------------------------------------------------------------------------------
 
@@ -241,12 +248,17 @@ class Engine:
             yield index, result
 
     def _map_pool(self, fn: Callable, items: Sequence[Any], shared: tuple) -> Iterator[tuple[int, Any]]:
-        """loky's reusable process pool (kept warm between steps, as joblib keeps it), with a bounded
-        window of submitted tasks so that a failure stops the run early."""
-        from joblib.externals.loky import get_reusable_executor
+        """A spawn-started process pool of its own (never joblib's shared loky pool, whose executor
+        other steps' ``joblib.Parallel`` expects to own), kept for the engine's ``with`` block, with a
+        bounded window of submitted tasks so that a failure stops the run early."""
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
 
-        # loky starts its workers by fork + exec: none inherits ITK's thread-pool state without its threads
-        pool = get_reusable_executor(max_workers=self.workers, timeout=300, initializer=single_threaded)
+        pool = self._pool or ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=get_context("spawn"), initializer=single_threaded
+        )
+        if self._entered:
+            self._pool = pool
         running: dict[Any, int] = {}
         try:
             for index, item in enumerate(items):
@@ -259,6 +271,8 @@ class Engine:
             for future in running:
                 future.cancel()
             wait(running)  # no task of this step keeps running after it ends
+            if not self._entered:
+                pool.shutdown()
 
     def _map_dask(self, fn: Callable, items: Sequence[Any], shared: tuple) -> Iterator[tuple[int, Any]]:
         """Submit every task (shared arguments scattered once), then yield them as they complete."""
