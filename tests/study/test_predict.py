@@ -185,6 +185,16 @@ def test_predict_new_patients_and_clear_errors(smoke_run, tmp_path, capsys, monk
     clinical.to_csv(new / "clinical.csv", index=False)
     (new / "variables.yaml").write_text(variables)
 
+    # an image in a format outside the data contract (BMP): one message naming the file, before scoring
+    first = new / "images" / f"{chosen[2]}.png"
+    sitk.WriteImage(sitk.ReadImage(str(first)), str(first.with_suffix(".bmp")))
+    first.rename(first.with_suffix(".keep"))
+    code, err = run_predict(capsys, "--study", study, "--cohort", new, "--out", tmp_path / "w.csv")
+    assert code == 1 and "Traceback" not in err
+    assert f"images/{chosen[2]}.bmp: unsupported image file type" in err
+    first.with_suffix(".bmp").unlink()
+    first.with_suffix(".keep").rename(first)
+
     # other backbone weights: one message naming the expected file and sha256
     deep = json.loads((study / "manifest.json").read_text())["deep"]
     monkeypatch.setattr("splkit.deep.stage.sha256_file", lambda path: "0" * 64)
