@@ -120,7 +120,11 @@ def build_parser() -> argparse.ArgumentParser:
     book = sub.add_parser("book", help="build the Jupyter Book from a run's executed notebooks")
     book.add_argument("--profile", default="default")
     book.add_argument("--run-dir", default=None)
-    book.add_argument("--output", default=None, help="folder that receives _build/html (default: book/)")
+    book.add_argument(
+        "--output",
+        default=None,
+        help="folder that receives _build/html (default: book/ for the default run, <run_dir>/book/ otherwise)",
+    )
     book.set_defaults(func=_book)
 
     simulate = sub.add_parser("simulate", help="generate the simulated SPL cohort")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from splkit.book.plots import plotly_js_path
 from splkit.book.site import check_site, copy_mathjax
-from splkit.config import PROJECT_ROOT, load_profile
+from splkit.config import PROJECT_ROOT, load_profile, profile_path
 from splkit.run.rundir import RunDir
 
 BOOK_SOURCES = PROJECT_ROOT / "book"
@@ -102,17 +102,33 @@ def stage_book(run_dir: Path) -> Path:
     return stage
 
 
+def site_output(profile: str | Path, run_path: str | Path, output: str | Path | None = None) -> Path:
+    """The folder that receives the site's ``_build/html``: one per run, so no build overwrites another.
+
+    ``output`` when given; ``book/`` for the default run (the default profile with its own run
+    directory: the site at ``book/_build/html/index.html``, as the README says); otherwise the run's
+    staged book, ``<run_dir>/book/`` (the site at ``<run_dir>/book/_build/html/index.html``).
+    """
+    if output is not None:
+        return Path(output)
+    default = load_profile("default")
+    is_default_profile = profile_path(profile).resolve() == profile_path("default").resolve()
+    if is_default_profile and Path(run_path).resolve() == default.run_path.resolve():
+        return BOOK_SOURCES
+    return RunDir(run_path).book
+
+
 def build_book(
     profile: str | Path = "default", run_dir: str | Path | None = None, output: str | Path | None = None
 ) -> Path:
     """Build the book of a run; returns the path of the site's ``index.html``.
 
-    ``output`` is the folder that receives ``_build/html`` (default: ``book/``, so the site appears at
-    ``book/_build/html/index.html``).
+    ``output`` is the folder that receives ``_build/html`` (default: :func:`site_output`: ``book/`` for
+    the default run, ``<run_dir>/book/`` for any other).
     """
     settings = load_profile(profile, run_dir=run_dir)
     stage = stage_book(settings.run_path)
-    output = Path(output) if output is not None else BOOK_SOURCES
+    output = site_output(profile, settings.run_path, output)
     html = output / "_build" / "html"
     if html.exists():
         shutil.rmtree(html)

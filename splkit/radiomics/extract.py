@@ -16,6 +16,9 @@ Two details matter for correctness under NumPy 2 (and one for speed):
   :func:`numpy_bin_edges` replaces them by ``numpy.min``/``numpy.max`` while splkit extracts (same values
   on float input, ``tests/radiomics/test_extract.py``).
 
+pyradiomics' LBP3D filter imports ``scipy.special.sph_harm``, removed in SciPy 1.17; while splkit
+extracts, :func:`splkit.radiomics.compat.scipy_sph_harm` supplies it (from ``sph_harm_y``).
+
 Reference: van Griethuysen JJM et al. Computational radiomics system to decode the radiographic
 phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics).
 """
@@ -41,6 +44,7 @@ import SimpleITK as sitk
 
 from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
+from splkit.radiomics.compat import scipy_sph_harm
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
 from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
 from splkit.run.engine import Engine, require_readable
@@ -226,10 +230,14 @@ def extract_image(image: sitk.Image, mask: sitk.Image, preset: Preset | str) -> 
     """
     preset = load_preset(preset) if not isinstance(preset, Preset) else preset
     image, mask = prepare_inputs(image, mask, preset)
-    with numpy_bin_edges(), warnings.catch_warnings():
+    with numpy_bin_edges(), scipy_sph_harm(), warnings.catch_warnings():
         # scikit-image warns that LBP on float input is sensitive to tiny differences; our float32
         # images hold the whole numbers of 8-bit B-mode, so there are none.
         warnings.filterwarnings("ignore", message="Applying `local_binary_pattern`", category=UserWarning)
+        # pyradiomics' LBP3D imports map_coordinates from the deprecated scipy.ndimage.interpolation
+        warnings.filterwarnings(
+            "ignore", message=".*scipy.ndimage.interpolation", category=DeprecationWarning
+        )
         result = _extractor(preset).execute(image, mask)
     check_feature_set(result.keys(), preset)
     own = (

@@ -176,28 +176,22 @@ def validate_preset(preset: Preset) -> None:
 def check_runtime(preset: Preset) -> None:
     """Fail clearly when the installed libraries cannot compute every image type of ``preset``.
 
-    pyradiomics' LBP3D imports ``scipy.special.sph_harm`` (removed in SciPy 1.17) and ``trimesh``; when
-    either is missing it logs a warning and yields nothing, so ``paper1561`` would silently lose 273
-    features.  This raises :class:`RuntimeError` instead.
+    pyradiomics' LBP3D imports ``scipy.special.sph_harm`` (removed in SciPy 1.17; splkit supplies it
+    from ``sph_harm_y`` while extracting, :mod:`splkit.radiomics.compat`) and ``trimesh``; when either
+    is missing it logs a warning and yields nothing, so ``paper1561`` would silently lose 273 features.
+    This raises :class:`RuntimeError` instead.
     """
     if "LBP3D" not in (preset.params.get("imageType") or {}):
         return
-    import scipy
+    from splkit.radiomics.compat import missing_lbp3d_dependencies
 
-    missing = []
-    try:
-        from scipy.special import sph_harm  # noqa: F401
-    except ImportError:
-        missing.append(f"scipy.special.sph_harm (removed in SciPy 1.17; installed SciPy {scipy.__version__})")
-    if importlib.util.find_spec("scipy.ndimage.interpolation") is None:
-        missing.append(f"scipy.ndimage.interpolation (installed SciPy {scipy.__version__})")
-    if importlib.util.find_spec("trimesh") is None:
-        missing.append("the trimesh package")
+    missing = missing_lbp3d_dependencies()
     if missing:
         raise RuntimeError(
             f"radiomics preset {preset.name!r} needs pyradiomics' LBP3D filter, which cannot run here: missing "
             + "; ".join(missing)
             + ". pyradiomics would silently drop the LBP3D features and return "
             f"{preset.total - sum(v for k, v in preset.expected_counts.items() if k.startswith('lbp-3D'))} "
-            f"instead of {preset.total}. Install SciPy < 1.15 and trimesh for this preset, or use 'ultrasound2d'."
+            f"instead of {preset.total}. Install trimesh for this preset (pip install trimesh), or use "
+            "'ultrasound2d'."
         )

@@ -258,6 +258,21 @@ def test_paper1561_counts_without_lbp3d(tmp_path):
     assert "original_shape_VoxelVolume" in values and "wavelet-HHH_glcm_Idm" in values
 
 
+def test_paper1561_gives_exactly_1561_features():
+    """The paper's own feature set, LBP3D included (SciPy >= 1.17 through splkit.radiomics.compat)."""
+    import scipy.special
+
+    pytest.importorskip("trimesh")
+    before = getattr(scipy.special, "sph_harm", None)
+    preset = load_preset("paper1561")
+    image, mask = speckle()
+    values = ex.extract_image(image, mask, preset)
+    assert ex.count_by_image_type(values) == preset.expected_counts
+    assert len(ex.feature_columns(values)) == preset.total == 1561
+    assert all(np.isfinite(values[f"lbp-3D-{t}_firstorder_Mean"]) for t in ("m1", "m2", "k"))
+    assert getattr(scipy.special, "sph_harm", None) is before  # the shim was scoped to the extraction
+
+
 def test_unreadable_file_is_an_error_even_with_exclusions(tmp_path, preset):
     """A file a worker cannot read is never excluded silently (on a cluster: a file-system mismatch)."""
     from splkit.run.engine import InputNotReadableError

@@ -80,18 +80,26 @@ def test_metadata_counts_must_add_up(tmp_path):
         load_preset(_variant(tmp_path, lambda r: r["splkit"].update(total=1)))
 
 
-def test_paper1561_fails_clearly_without_lbp3d_dependencies():
-    preset = load_preset("paper1561")
-    try:
-        from scipy.special import sph_harm  # noqa: F401
+def test_paper1561_runtime_check():
+    """paper1561 runs where LBP3D can (SciPy's sph_harm or, via the shim, sph_harm_y, and trimesh)."""
+    from splkit.radiomics.compat import missing_lbp3d_dependencies
 
-        has_sph_harm = True
-    except ImportError:
-        has_sph_harm = False
-    if has_sph_harm and importlib.util.find_spec("trimesh") is not None:
+    preset = load_preset("paper1561")
+    if not missing_lbp3d_dependencies():
         check_runtime(preset)  # LBP3D can run: nothing to refuse
     else:
-        with pytest.raises(RuntimeError, match="LBP3D") as info:
+        with pytest.raises(RuntimeError, match="LBP3D"):
             check_runtime(preset)
-        assert "1288" in str(info.value) and "1561" in str(info.value)
+    check_runtime(load_preset("ultrasound2d"))
+
+
+def test_paper1561_fails_clearly_without_trimesh(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "trimesh" else real(name, *a)
+    )
+    with pytest.raises(RuntimeError, match="LBP3D") as info:
+        check_runtime(load_preset("paper1561"))
+    message = str(info.value)
+    assert "trimesh" in message and "1288" in message and "1561" in message
     check_runtime(load_preset("ultrasound2d"))
