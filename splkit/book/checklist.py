@@ -231,7 +231,13 @@ ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
         f"splkit's source and the radiomics preset ({C3}, {METHODS}).",
     ),
     (56, "Open science", "Sharing source code for modeling", "book", "splkit's source (`splkit/models`)."),
-    (57, "Open science", "Sharing final model files", "book", "`study/` in the run directory (model card page)."),
+    (
+        57,
+        "Open science",
+        "Sharing final model files",
+        "book",
+        "`study/` in the run directory (model card page).",
+    ),
     (
         58,
         "Open science",
@@ -253,10 +259,22 @@ STATUS = {
 }
 
 
-def checklist_markdown(simulated: bool) -> str:
-    """The CLEAR table for this run; items simulated data cannot answer are marked as such."""
+#: Items about the clinical arm, and what an imaging-only cohort's book says there instead.
+WITHOUT_CLINICAL = {
+    42: f"{C5} (Rad and DTL against the DLR).",
+    44: f"{C1} (patient counts by cohort and outcome).",
+    48: f"{C5} (Rad and DTL against the DLR).",
+}
+
+
+def checklist_markdown(simulated: bool, absence: str = "") -> str:
+    """The CLEAR table for this run; items simulated data cannot answer are marked as such.  ``absence``
+    (:func:`splkit.models.available.absence_note`, "" with a clinical arm) is the sentence saying why
+    the clinical-arm items point elsewhere."""
     lines = ["| No. | Section | Item | Status | Where in this book |", "|---|---|---|---|---|"]
     for number, section, item, kind, where in ITEMS:
+        if absence and number in WITHOUT_CLINICAL:
+            where = f"{WITHOUT_CLINICAL[number]} {absence}"
         lines.append(f"| {number} | {section} | {item} | {STATUS[(kind, simulated)]} | {where} |")
     n_sim = sum(kind == "sim" for *_, kind, _ in ITEMS)
     n_book = sum(kind == "book" for *_, kind, _ in ITEMS)
@@ -265,4 +283,4 @@ def checklist_markdown(simulated: bool) -> str:
         if simulated
         else f"{n_sim + sum(k == 'own' for *_, k, _ in ITEMS)} must be reported for your cohort."
     )
-    return summary + "\n\n" + "\n".join(lines) + "\n"
+    return summary + ("\n\n" + absence if absence else "") + "\n\n" + "\n".join(lines) + "\n"

@@ -24,6 +24,8 @@ import yaml
 
 from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
 from splkit.book.format import is_missing as _missing
+from splkit.book.intro import delong_markdown
+from splkit.models.available import NO_CLINICAL_NOTE
 from splkit.run.names import COHORT_LABELS, MODELS
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
@@ -47,6 +49,15 @@ PAPER = {
 
 
 NO_MODELS = "The models' results are not recorded in this run (chapter 5 records them).\n"
+
+
+def _present(results: Mapping[str, Any]) -> list[str]:
+    """The book's models this run has (``models.absent``: :mod:`splkit.models.available`)."""
+    return [m for m in MODELS if m not in (lookup(results, "models.absent") or {})]
+
+
+def _absence(results: Mapping[str, Any]) -> str:
+    return "" if "CDLR" in _present(results) else NO_CLINICAL_NOTE
 
 
 def _any_model_recorded(results: Mapping[str, Any]) -> bool:
@@ -137,7 +148,7 @@ def _per_model_table(
     if not _any_model_recorded(results):
         return NO_MODELS
     rows = []
-    for model in MODELS:
+    for model in _present(results):
         name = f"**{model}**" if bold else model
         for cohort, label in COHORTS.items():
             row = lookup(results, f"models.{model}.{cohort}")
@@ -148,39 +159,9 @@ def _per_model_table(
     return markdown_table(header, rows)
 
 
-def delong_markdown(results: Mapping[str, Any]) -> str:
-    """Pairwise DeLong p-values (``delong.<cohort>.<A>_vs_<B>``; Holm-adjusted from ``delong_holm``)."""
-    delong = results.get("delong") or {}
-    if not delong:
-        return f"DeLong comparisons between models: {NOT_RECORDED}.\n"
-    holm = results.get("delong_holm") or {}
-
-    def p_of(value: Any) -> Any:
-        return value.get("p") if isinstance(value, Mapping) else value
-
-    pairs = list(dict.fromkeys(pair for cohort in COHORTS for pair in (delong.get(cohort) or {})))
-    header, rows = ["Comparison"], []
-    for label in COHORTS.values():
-        header += [f"{label} p", f"{label} p (Holm)"] if holm else [f"{label} p"]
-    for pair in pairs:
-        row = [pair.replace("_vs_", " vs ")]
-        for cohort in COHORTS:
-            row.append(fmt_p(p_of((delong.get(cohort) or {}).get(pair))))
-            if holm:
-                row.append(fmt_p(p_of((holm.get(cohort) or {}).get(pair))))
-        rows.append(row)
-    note = "\nTwo-sided DeLong tests of equal AUC on the same patients"
-    note += (
-        "; Holm's adjustment accounts for the number of comparisons within a cohort.\n"
-        if holm
-        else " (unadjusted for multiple comparisons).\n"
-    )
-    return markdown_table(header, rows) + note
-
-
 def best_model_sentence(results: Mapping[str, Any]) -> str:
     """Which model has the highest validation AUC (computed from the recorded AUCs)."""
-    aucs = {m: lookup(results, f"models.{m}.validation.auc") for m in MODELS}
+    aucs = {m: lookup(results, f"models.{m}.validation.auc") for m in _present(results)}
     aucs = {m: a for m, a in aucs.items() if not _missing(a)}
     if not aucs:
         return f"Validation AUCs: {NOT_RECORDED}.\n"
@@ -291,7 +272,9 @@ def pipeline_markdown(results: Mapping[str, Any]) -> str:
             else:
                 described.append(f"`{name}`")
         text = ", ".join(described) if described else "none survived selection"
-        lines.append(f"- **Clinical predictors** of the Clinical and CDLR models: {text}.")
+        absent = "Clinical" not in _present(results)
+        line = f"- **Clinical predictors** of the Clinical and CDLR models: {text}."
+        lines.append(f"- **Clinical predictors:** {NO_CLINICAL_NOTE}" if absent else line)
     else:
         lines.append(f"- **Clinical predictors:** {NOT_RECORDED}.")
     return "\n".join(lines) + "\n"
@@ -304,6 +287,7 @@ def intro_markdown(results: Mapping[str, Any], simulated: bool) -> str:
         [
             cohort_markdown(results, simulated),
             best_model_sentence(results),
+            *([_absence(results)] if _absence(results) else []),
             "### Headline results",
             "",
             f"Discrimination (AUC with its {level} DeLong interval) and, at each model's threshold chosen on "
@@ -381,7 +365,10 @@ def write_generated_pages(stage: Path, run_dir: Path) -> None:
     )
     _fill(stage / "data.md", {"{{ data_source }}": bookmethods.data_source_markdown(settings, results)})
     _fill(stage / "own_data.md", {"{{ data_contract }}": bookmethods.data_contract_markdown()})
-    _fill(stage / "checklist.md", {"{{ checklist }}": checklist.checklist_markdown(simulated)})
+    _fill(
+        stage / "checklist.md",
+        {"{{ checklist }}": checklist.checklist_markdown(simulated, _absence(results))},
+    )
     external = (stage / "notebooks" / "07_external_validation.ipynb").exists()
     _fill(stage / "tripod_ai.md", {"{{ tripod_ai }}": tripod.tripod_markdown(simulated, external)})
     _fill(stage / "model_card.md", {"{{ model_card }}": model_card_markdown(run_dir)})

@@ -25,6 +25,7 @@ from splkit.clinical.selection import (
     select_predictors,
 )
 from splkit.cohort.run_tables import dictionary_spec, read_run_cohort
+from splkit.models.available import NO_CLINICAL, absence_note, has_clinical_arm, record_availability
 from splkit.run import predictions
 from splkit.run.cache import atomic_dump
 from splkit.run.names import MODELS
@@ -76,6 +77,31 @@ class ClinicalScores:
     folds: list = field(repr=False)
     fitted: SelectedClinicalModel = field(repr=False)
     not_converged: int = 0
+
+
+def clinical_arm(settings) -> str:
+    """The chapter's first step: "" when the cohort has clinical variables; otherwise the sentence saying
+    why there is no clinical model.  Without clinical variables it records ``clinical.predictors: []``
+    and ``models.available`` / ``models.absent`` (:mod:`splkit.models.available`, the one rule), fits
+    nothing, and turns the chapter's remaining code cells into no-ops."""
+    if has_clinical_arm(settings):
+        return ""
+    record(settings.run_path, "clinical.predictors", [])
+    record(settings.run_path, "clinical.absent", NO_CLINICAL)
+    record_availability(settings)
+    _skip_remaining_cells()
+    return absence_note(settings)
+
+
+def _skip_remaining_cells() -> None:
+    """Make every later cell of the running notebook a no-op (its kernel only; nothing outside IPython)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.input_transformers_cleanup.append(lambda lines: ["pass\n"])
 
 
 def training_data(settings) -> ClinicalData:

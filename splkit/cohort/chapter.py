@@ -17,6 +17,7 @@ from splkit.cohort.gallery import gallery_figure, pick_gallery_patients
 from splkit.cohort.load import Cohort
 from splkit.cohort.run_tables import dictionary_spec, write_run_tables
 from splkit.cohort.table1 import TableOne, comparability, table_one
+from splkit.models.available import keep_available
 from splkit.radiomics.presets import load_preset
 from splkit.run.cache import atomic_savefig
 from splkit.run.report import record, write_table
@@ -163,7 +164,7 @@ def candidate_parameters(cohort: Cohort, settings) -> pd.DataFrame:
     types, levels = dictionary_spec(cohort.variables)
     columns = cohort.clinical_columns
     encoder = ClinicalEncoder({c: types[c] for c in columns}, {c: levels[c] for c in columns if c in levels})
-    clinical = len(encoder.fit(cohort.train[columns]).terms_)
+    clinical = len(encoder.fit(cohort.train[columns]).terms_) if columns else 0
     rad = load_preset(settings.radiomics.preset).total
     dtl = min(int(settings.deep.n_components), len(cohort.train))
     rows = {
@@ -173,6 +174,7 @@ def candidate_parameters(cohort: Cohort, settings) -> pd.DataFrame:
         "DLR": (rad + dtl, "Rad + DTL candidates"),
         "CDLR": (clinical + rad + dtl, "clinical terms + DLR candidates"),
     }
+    rows = {m: row for m, row in rows.items() if m in keep_available(rows, clinical_arm=bool(columns))}
     return pd.DataFrame(rows, index=["parameters", "counted"]).T
 
 

@@ -151,6 +151,8 @@ def table_one(
             order[column] = [str(v) for v in column_levels if str(v) in present]
     cohorts = [COHORT_LABELS.get(c, c) for c in COHORT_LABELS if c in set(table["cohort"])]
     cohorts += sorted(set(frame["cohort"]) - set(cohorts))
+    if not columns:  # an imaging-only cohort: the patient counts are all there is to describe
+        return _counts_only(frame, cohorts, positive, negative)
     cells = frame["cohort"] + " / " + frame["outcome"]
     nonnormal = [
         c
@@ -198,6 +200,22 @@ def table_one(
     combined = combined[[*order, "Test"]]
     combined.index.names = ["Variable", "Level"]
     return TableOne(combined, tests, nonnormal)
+
+
+def _counts_only(frame: pd.DataFrame, cohorts: list[str], positive: str, negative: str) -> TableOne:
+    """Table 1 of a cohort without clinical variables: one row, the patient counts."""
+    row: dict[str, object] = {"Missing": "", "Overall": str(len(frame))}
+    row.update({c: str(int((frame["cohort"] == c).sum())) for c in cohorts})
+    row[f"p ({' vs '.join(cohorts)})"] = ""
+    for cohort in cohorts:
+        part = frame[frame["cohort"] == cohort]
+        row[f"{cohort}: {negative}"] = str(int((part["outcome"] == negative).sum()))
+        row[f"{cohort}: {positive}"] = str(int((part["outcome"] == positive).sum()))
+        row[f"p ({cohort})"] = ""
+    row["Test"] = ""
+    index = pd.MultiIndex.from_tuples([("n", "")], names=["Variable", "Level"])
+    tests = pd.DataFrame(columns=["variable", "comparison", "test", "statistic", "p"])
+    return TableOne(pd.DataFrame([row], index=index), tests, [])
 
 
 def comparability(tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:

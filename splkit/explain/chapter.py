@@ -16,6 +16,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from splkit.explain.shapley import ShapResult, explain_model, pick_cases
+from splkit.models.available import absence_note, fusion_model
 from splkit.run import predictions
 from splkit.run.engine import Engine
 from splkit.run.report import load_results, lookup, record
@@ -80,9 +81,21 @@ def explain_saved_model(settings: Any, name: str) -> ExplainedModel:
     return ExplainedModel(name, result, error)
 
 
-def explain_models(settings: Any, names: Iterable[str] = ("DLR", CASE_MODEL)) -> dict[str, ExplainedModel]:
-    """:func:`explain_saved_model` for each of ``names``, in order."""
+def explain_models(settings: Any, names: Iterable[str] | None = None) -> dict[str, ExplainedModel]:
+    """:func:`explain_saved_model` for each of ``names``, in order (default: the DLR and the fusion model
+    of :func:`case_model`; the DLR alone when the cohort has no clinical variables)."""
+    names = list(dict.fromkeys(names if names is not None else ["DLR", case_model(settings)]))
     return {name: explain_saved_model(settings, name) for name in names}
+
+
+def case_model(settings: Any) -> str:
+    """The model whose cases the chapter shows: the fusion model (:mod:`splkit.models.available`)."""
+    return fusion_model(settings)
+
+
+def absence(settings: Any) -> str:
+    """Why a model is not explained ("" when the run has every model)."""
+    return absence_note(settings)
 
 
 def shap_plots(explained: ExplainedModel) -> None:
@@ -117,29 +130,30 @@ class Cases:
     threshold: float
     table: pd.DataFrame  # case, patient, label, score
     scores: pd.DataFrame  # the model's validation predictions (patient, cohort, label, model, score)
+    model: str = CASE_MODEL
 
     @property
     def threshold_text(self) -> str:
-        return f"Training-cohort Youden threshold of the {CASE_MODEL} model: **{self.threshold:.3f}**."
+        return f"Training-cohort Youden threshold of the {self.model} model: **{self.threshold:.3f}**."
 
     @property
     def shown(self) -> pd.DataFrame:
         """The table as the book shows it."""
-        names = {"label": "label (1 = malignant)", "score": f"{CASE_MODEL} probability"}
+        names = {"label": "label (1 = malignant)", "score": f"{self.model} probability"}
         return self.table.rename(columns=names)
 
 
 def validation_cases(settings: Any) -> Cases:
     """Pick the four cases at the training-cohort Youden threshold of chapter 5; records ``explain.cases``."""
-    run_path = settings.run_path
-    threshold = lookup(load_results(run_path), f"models.{CASE_MODEL}.train.threshold")
+    run_path, model = settings.run_path, case_model(settings)
+    threshold = lookup(load_results(run_path), f"models.{model}.train.threshold")
     if threshold is None:
-        raise KeyError(f"results.json lacks models.{CASE_MODEL}.train.threshold: run chapter 5 first")
+        raise KeyError(f"results.json lacks models.{model}.train.threshold: run chapter 5 first")
     scores = predictions.load(run_path)
-    valid = scores[(scores.model == CASE_MODEL) & (scores.cohort == "validation")]
+    valid = scores[(scores.model == model) & (scores.cohort == "validation")]
     cases = pick_cases(valid[["patient", "label", "score"]], threshold)
     record(run_path, "explain.cases", cases.to_dict(orient="records"))
-    return Cases(threshold, cases, valid)
+    return Cases(threshold, cases, valid, model)
 
 
 def waterfall_plots(explained: ExplainedModel, cases: Cases) -> None:
@@ -153,7 +167,7 @@ def waterfall_plots(explained: ExplainedModel, cases: Cases) -> None:
             continue
         shap.plots.waterfall(result.for_patient(row.patient), max_display=MAX_WATERFALL, show=False)
         plt.title(
-            f"{row.case}: {row.patient}, {CASE_MODEL} P(malignant) = {row.score:.2f}, "
+            f"{row.case}: {row.patient}, {cases.model} P(malignant) = {row.score:.2f}, "
             f"{'malignant' if row.label == 1 else 'benign'} at biopsy"
         )
         plt.show()
@@ -174,5 +188,5 @@ def gradcam_figure(settings: Any, cases: Cases) -> go.Figure:
     wanted = [(row.case, row.patient) for row in cases.table.itertuples()] + [("other", p) for p in extra]
     maps = gradcam_maps(settings, cohort, [patient for _, patient in wanted])
     score = cases.scores.set_index("patient").score
-    captions = [(p, f"{p} · {case}<br>{CASE_MODEL} p = {score[p]:.2f}") for case, p in wanted]
+    captions = [(p, f"{p} · {case}<br>{cases.model} p = {score[p]:.2f}") for case, p in wanted]
     return overlay_figure(frame_panels(cohort, maps, captions))

@@ -28,7 +28,9 @@ from splkit import stats
 from splkit.book.plots import show
 from splkit.models import evaluation as ev
 from splkit.models import figures
+from splkit.models.available import absence_note, fusion_model, keep_available, record_availability
 from splkit.models.data import feature_names
+from splkit.models.notes import optimism_note  # noqa: F401 - the notebook's step
 from splkit.run import predictions
 from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, MODEL_ORDER
 from splkit.run.report import load_results, record, write_table
@@ -87,7 +89,8 @@ def inputs_table(settings) -> pd.DataFrame:
         "DLR": f"{n_rad + n_dtl} radiomics + DTL features",
         FUSION: f"DLR score + {n_clin} clinical predictors",
     }
-    order = [m for m in MODEL_ORDER if m in inputs]
+    order = keep_available([m for m in MODEL_ORDER if m in inputs], not absence_note(settings))
+    record_availability(settings)
     return pd.DataFrame({"inputs": [inputs[m] for m in order]}, index=pd.Index(order, name="Model"))
 
 
@@ -144,6 +147,11 @@ class Evaluation:
     @property
     def level(self) -> float:
         return float(self.settings.stats.ci_level)
+
+    @property
+    def fusion(self) -> str:
+        """The model fusing every arm this run has (:func:`splkit.models.available.fusion_model`)."""
+        return fusion_model(self.settings)
 
     def scores(self, cohort: str) -> pd.DataFrame:
         return ev.cohort_scores(self.table, cohort)
@@ -212,12 +220,14 @@ def delong_tests(evaluation: Evaluation) -> dict[str, pd.DataFrame]:
     return pairs
 
 
-def fusion_family(pairs: dict[str, pd.DataFrame]) -> list:
-    """Per cohort, a heading and the CDLR-against-each-model family with its own Holm adjustment."""
-    out: list = []
+def fusion_family(evaluation: Evaluation, pairs: dict[str, pd.DataFrame]) -> list:
+    """Per cohort, a heading and the fusion-model-against-each-model family with its own Holm adjustment
+    (the CDLR; the DLR, with the sentence saying why, when the cohort has no clinical variables)."""
+    fusion, note = evaluation.fusion, absence_note(evaluation.settings)
+    out: list = [Markdown(note)] if note else []
     for cohort, table in pairs.items():
-        out += [Markdown(f"**{FUSION} against each other model, {_label(cohort)} cohort**")]
-        out += [ev.family_comparisons(table, FUSION)]
+        out += [Markdown(f"**{fusion} against each other model, {_label(cohort)} cohort**")]
+        out += [ev.family_comparisons(table, fusion)]
     return out
 
 
@@ -260,7 +270,8 @@ def biopsies_avoided(evaluation: Evaluation) -> pd.DataFrame:
 
 def reclassification(evaluation: Evaluation) -> pd.DataFrame:
     """NRI and IDI of the CDLR against each other model, every cohort (``tables/nri_idi.csv``)."""
-    parts = [ev.reclassification(evaluation.table, c, FUSION, evaluation.level) for c in evaluation.cohorts]
+    fusion = evaluation.fusion
+    parts = [ev.reclassification(evaluation.table, c, fusion, evaluation.level) for c in evaluation.cohorts]
     nri_idi = pd.concat(parts, ignore_index=True)
     write_table(evaluation.run, "nri_idi", nri_idi, index=False)
     return nri_idi
@@ -321,32 +332,6 @@ def optimism(evaluation: Evaluation, fitted, selector_factory=None, cache: bool 
     return [table.round(3), optimism_note(table, n_boot)]
 
 
-def optimism_note(table: pd.DataFrame, n_boot: int) -> Markdown:
-    """What the optimism table says: the AUC optimism, the corrected and .632+ AUCs, the shrinkage."""
-    auc, slope = table["AUC"], table["calibration slope"]
-    both = ", ".join(f"{m} {r['corrected']:.3f} / {r['.632+']:.3f}" for m, r in auc.iterrows())
-    shrink = ", ".join(f"{m} {v:.2f}" for m, v in slope["corrected"].items() if pd.notna(v))
-    bad = [m for m, v in slope["corrected"].items() if not v > 0]
-    unstable = (
-        f" For {', '.join(bad)} no shrinkage factor follows: in some resamples the in-sample predictions nearly "
-        "separate the classes, their apparent slopes are huge, and the mean slope optimism exceeds the apparent slope."
-        if bad
-        else ""
-    )
-    return Markdown(
-        f"With B = {n_boot} resamples, the apparent training AUC (the final model scored on the patients it was "
-        f"fitted on) overstates discrimination by {auc['optimism'].min():.3f} to {auc['optimism'].max():.3f}. "
-        f"Corrected / .632+ AUCs: {both}; like the out-of-fold AUCs, they estimate what each whole procedure "
-        "would reach on new patients from the same population. Harrell's correction is known to under-correct "
-        "models that can memorise their training patients, as SVMs can (Efron & Tibshirani 1997); the .632+ "
-        "estimate, from the patients each resample left out, is the safer of the two. The corrected calibration "
-        f"slope is the shrinkage factor ({shrink}): below 1, the probabilities are too extreme for new patients, "
-        "and multiplying each prediction's logit by it would temper them (Van Houwelingen & le Cessie 1990). "
-        "MC SE is the Monte Carlo error of the finite B; the profile `optimism200` runs Harrell's usual 200."
-        + unstable
-    )
-
-
 # --- results and summary --------------------------------------------------------------------------
 
 
@@ -357,6 +342,7 @@ def record_results(
     the training Youden thresholds; returns a one-line receipt."""
     run = evaluation.run
     ev.record_evaluation(run, evaluation.metrics, pairs, nri_idi, fitted.best_params)
+    record_availability(evaluation.settings)
     record(run, "models.thresholds_train_youden", ev.youden_thresholds(evaluation.table, "train"))
     return f"recorded {len(evaluation.metrics)} model × cohort evaluations in {run.results_json}"
 
@@ -364,18 +350,21 @@ def record_results(
 def summary(evaluation: Evaluation, pairs: dict[str, pd.DataFrame]) -> Markdown:
     """The chapter's answer: the CDLR on validation, every model's AUC, the DeLong family, calibration."""
     val = evaluation.metrics[evaluation.metrics.cohort == "validation"].set_index("model")
-    cdlr = val.loc[FUSION]
-    lines = [
-        f"- On the validation cohort the CDLR reached an AUC of {cdlr.auc:.3f} "
+    fusion, note = evaluation.fusion, absence_note(evaluation.settings)
+    cdlr = val.loc[fusion]
+    paper = " The paper reports 0.924, 0.871, 0.897 and 0.877 on its own cohort." if fusion == FUSION else ""
+    lines = [f"- {note}"] if note else []
+    lines += [
+        f"- On the validation cohort the {fusion} reached an AUC of {cdlr.auc:.3f} "
         f"(95 % CI {cdlr.auc_delong_low:.3f}–{cdlr.auc_delong_high:.3f}), with sensitivity {cdlr.sensitivity:.3f}, "
         f"specificity {cdlr.specificity:.3f} and accuracy {cdlr.accuracy:.3f} at the training-cohort Youden threshold "
-        f"({cdlr.threshold:.3f}). The paper reports 0.924, 0.871, 0.897 and 0.877 on its own cohort.",
+        f"({cdlr.threshold:.3f}).{paper}",
         "- Validation AUCs of all models: " + ev.auc_summary(evaluation.metrics, "validation") + ".",
     ]
-    family = ev.family_comparisons(pairs["validation"], FUSION)
-    better = family[(family[f"AUC {FUSION} − model"] > 0) & (family[f"p (Holm, {FUSION} family)"] < 0.05)]
+    family = ev.family_comparisons(pairs["validation"], fusion)
+    better = family[(family[f"AUC {fusion} − model"] > 0) & (family[f"p (Holm, {fusion} family)"] < 0.05)]
     lines.append(
-        "- After Holm adjustment (paired DeLong tests, CDLR against each other model) the CDLR's validation AUC is "
+        f"- After Holm adjustment (paired DeLong tests, {fusion} against each other model) the {fusion}'s validation AUC is "
         + (
             "significantly higher than that of " + ", ".join(better.index)
             if len(better)
@@ -389,6 +378,6 @@ def summary(evaluation: Evaluation, pairs: dict[str, pd.DataFrame]) -> Markdown:
         else "slope not estimable (the scores separate the classes)."
     )
     lines.append(
-        f"- Calibration on validation: CDLR Brier score {cdlr.brier:.3f}, intercept {cdlr.cal_intercept:.2f}, {slope}"
+        f"- Calibration on validation: {fusion} Brier score {cdlr.brier:.3f}, intercept {cdlr.cal_intercept:.2f}, {slope}"
     )
     return Markdown("\n".join(lines))

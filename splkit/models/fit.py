@@ -39,6 +39,7 @@ from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
 
 from splkit.config import Settings
+from splkit.models.available import keep_available
 from splkit.models.estimators import (
     ColumnSelector,
     StackedClassifier,
@@ -106,14 +107,16 @@ class FittedModels:
     nesting: pd.DataFrame = field(default_factory=lambda: NESTING.copy())
 
 
-def model_names(models: Mapping[str, Any]) -> list[str]:
-    """The models :func:`fit_models` fits for a profile's ``models`` section, in fitting order."""
+def model_names(models: Mapping[str, Any], clinical_arm: bool = True) -> list[str]:
+    """The models :func:`fit_models` fits for a profile's ``models`` section, in fitting order
+    (without the clinical-arm models when the cohort has no clinical variables:
+    :func:`splkit.models.available.keep_available`)."""
     names = ["Rad", "DTL", "DLR", "CDLR"]
     if models.get("clinical_svm", True):
         names.append(CLINICAL_SVM)
     if models.get("paper_compatible", False):
         names.append(IN_SAMPLE)
-    return names
+    return keep_available(names, clinical_arm)
 
 
 def _selection_step(
@@ -284,7 +287,7 @@ def _fit_models(
         return final_pipeline(sources)[0]
 
     meta = Pipeline([("prep", encoder), ("svm", svm())])
-    names = model_names(cfg)
+    names = model_names(cfg, clinical_arm=inputs.encoder is not None)
 
     rows, estimators, features, params = [], {}, {}, {}
     train_scores: dict[str, np.ndarray] = {}
@@ -368,6 +371,10 @@ def _fit_models(
         features=features,
         best_params=params,
         payloads=payloads,
-        cdlr_train_dlr_score=pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index),
+        cdlr_train_dlr_score=(
+            pd.Series(estimators["CDLR stack"].train_base_scores_, index=X_train.index)
+            if "CDLR stack" in estimators
+            else pd.Series(dtype=float)
+        ),
     )
     return result

@@ -84,7 +84,10 @@ def load_inputs(run_path: str | Path) -> ModelInputs:
     cohort = load_cohort(run_path)
     rad = load_candidates(run_path, "radiomics", cohort.index)
     dtl = load_candidates(run_path, "deep", cohort.index)
-    clin_cols = clinical_predictors(run_path, cohort)
+    from splkit.models.available import has_clinical_arm
+
+    clinical_arm = has_clinical_arm(run_path)  # an imaging-only cohort: no clinical predictors, no encoder
+    clin_cols = clinical_predictors(run_path, cohort) if clinical_arm else []
     return ModelInputs(
         cohort=cohort,
         rad=rad,
@@ -92,7 +95,7 @@ def load_inputs(run_path: str | Path) -> ModelInputs:
         rad_selected=selected_features(run_path, "radiomics", rad),
         dtl_selected=selected_features(run_path, "deep", dtl),
         clinical_columns=clin_cols,
-        encoder=clinical_encoder(run_path, clin_cols),
+        encoder=clinical_encoder(run_path, clin_cols) if clinical_arm else None,
     )
 
 

@@ -146,7 +146,12 @@ def _replace_dir(tmp: Path, out: Path) -> None:
 
 
 def is_current(
-    out: str | Path, n: int, seed: int, dicom: bool = False, centre: Centre | str = DEVELOPMENT
+    out: str | Path,
+    n: int,
+    seed: int,
+    dicom: bool = False,
+    centre: Centre | str = DEVELOPMENT,
+    clinical_variables: bool = True,
 ) -> bool:
     """Whether ``out`` holds the cohort this generator would write for ``(n, seed, dicom, centre)``.
 
@@ -161,6 +166,8 @@ def is_current(
     centre = centre_named(centre)
     if recorded.get("centre", DEVELOPMENT.describe()) != centre.describe():
         return False
+    if recorded.get("clinical_variables", True) != clinical_variables:
+        return False
     return all(recorded.get(key) == value for key, value in wanted.items())
 
 
@@ -173,6 +180,7 @@ def simulate_cohort(
     n_jobs: int | None = None,
     progress: bool = True,
     centre: Centre | str = DEVELOPMENT,
+    clinical_variables: bool = True,
 ) -> Path:
     """Generate the simulated SPL cohort into ``out`` (see :mod:`splkit.simulate` for the model).
 
@@ -191,6 +199,9 @@ def simulate_cohort(
         the default development centre, or ``"external"`` (another scanner set-up, case mix and
         prevalence) for an external validation cohort.  Recorded in ``simulation.yaml`` (the
         development centre is not, so its folder is unchanged).
+    clinical_variables : ``False`` writes an imaging-only cohort: ``clinical.csv`` keeps only
+        ``patient_id``, ``label`` (and ``spacing_mm``), ``variables.yaml`` is empty, and
+        ``simulation.yaml`` records ``clinical_variables: false``.  Images and masks are unchanged.
 
     Returns
     -------
@@ -227,8 +238,10 @@ def simulate_cohort(
         table = pd.DataFrame(rows)
         if not dicom:
             table.insert(2, "spacing_mm", centre.pixel_mm)
+        if not clinical_variables:
+            table = table[[c for c in ("patient_id", "label", "spacing_mm") if c in table.columns]]
         table.to_csv(tmp / "clinical.csv", index=False, lineterminator="\n")
-        variables = {name: dict(spec) for name, spec in clinical.VARIABLES.items()}
+        variables = {name: dict(spec) for name, spec in clinical.VARIABLES.items() if clinical_variables}
         (tmp / "variables.yaml").write_text(yaml.safe_dump(variables, sort_keys=False, allow_unicode=True))
         provenance = {
             "generator": "splkit.simulate",
@@ -244,6 +257,8 @@ def simulate_cohort(
         }
         if not centre.is_development:
             provenance["centre"] = centre.describe()
+        if not clinical_variables:
+            provenance["clinical_variables"] = False
         (tmp / MARKER).write_text(yaml.safe_dump(provenance, sort_keys=False))
         # Synthetic data has nothing to hide: a salt derived from the seed makes the pseudonyms (and
         # so the split) the same on every machine that generates this cohort.

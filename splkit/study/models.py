@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
+from splkit.models.available import has_clinical_arm
 from splkit.models.estimators import StackedClassifier
 from splkit.models.fit import model_names
 from splkit.models.inputs import SCORE_NAME, load_model
@@ -88,7 +89,7 @@ class StudyModels:
         """The models notebook 05 saved (those the profile's ``models`` section fits) and the thresholds."""
         run = RunDir(run)
         estimators, inputs, params = {}, {}, {}
-        for name in model_names(settings["models"]):
+        for name in model_names(settings["models"], clinical_arm=has_clinical_arm(run.root)):
             saved = load_model(run, name)
             estimators[name], inputs[name] = applied_estimator(name, saved, run)
             params[name] = saved.get("best_params", {})

@@ -110,7 +110,7 @@ def test_chapter_with_in_sample_stacking(fitted_run):
     assert "Validation AUCs" in chapter.validation_auc_note(evaluation).data
     assert not any(c.startswith("AUC") for c in chapter.own_youden(evaluation)[1].columns)
     pairs = chapter.delong_tests(evaluation)
-    family = chapter.fusion_family(pairs)
+    family = chapter.fusion_family(evaluation, pairs)
     assert len(family) == 4 and IN_SAMPLE not in family[1].index and "DLR" in family[1].index
     assert IN_SAMPLE in chapter.biopsies_avoided(evaluation).index
     nri_idi = chapter.reclassification(evaluation)

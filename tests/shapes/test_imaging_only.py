@@ -1,0 +1,83 @@
+"""Issue 14, first shape: an imaging-only cohort (``clinical.csv`` holds only ``patient_id``, ``label``
+and ``spacing_mm``).  The book runs end to end; the clinical-arm models are absent, each place saying why."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from splkit.config import PROJECT_ROOT
+from splkit.models.available import NO_CLINICAL, NO_CLINICAL_NOTE
+from splkit.simulate import simulate_cohort
+
+N_PATIENTS = 60
+
+
+def imaging_only_profile(tmp_path, n: int = N_PATIENTS):
+    """A simulated imaging-only cohort and a temporary profile (``extends: smoke``) that analyses it."""
+    cohort = simulate_cohort(
+        n=n, seed=0, out=tmp_path / "cohort", clinical_variables=False, n_reader2=20, progress=False
+    )
+    profile = tmp_path / "imaging_only.yaml"
+    profile.write_text(
+        yaml.safe_dump(
+            {
+                "extends": "smoke",
+                "name": "imaging-only",
+                "data": {"path": str(cohort), "simulate": False},
+                "stats": {"n_optimism": 0},  # splkit.models.optimism has no imaging-only path yet
+            }
+        )
+    )
+    return profile
+
+
+def test_the_generator_drops_the_clinical_columns(tmp_path):
+    cohort = simulate_cohort(
+        n=3, seed=0, out=tmp_path / "c", clinical_variables=False, n_reader2=1, progress=False
+    )
+    assert (cohort / "clinical.csv").read_text().splitlines()[0] == "patient_id,label,spacing_mm"
+    assert yaml.safe_load((cohort / "simulation.yaml").read_text())["clinical_variables"] is False
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    reason="issue 14 in progress: splkit.study (Study.from_run / ClinicalStage) still needs a clinical "
+    "stage, so chapter 5's save_and_check_study stops; remove this marker when it passes",
+    strict=False,
+)
+def test_imaging_only_cohort_runs_and_builds_the_book(tmp_path):
+    profile = imaging_only_profile(tmp_path)
+    run_dir, site = tmp_path / "run", tmp_path / "site"
+    start = time.perf_counter()
+    for command in (
+        ["run", "--profile", str(profile), "--run-dir", str(run_dir)],
+        ["book", "--profile", str(profile), "--run-dir", str(run_dir), "--output", str(site)],
+    ):
+        completed = subprocess.run(
+            [sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True, capture_output=True
+        )
+        assert completed.returncode == 0, (
+            f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
+        )
+    print(f"imaging-only run + book: {time.perf_counter() - start:.0f} s")
+
+    results = json.loads((run_dir / "results.json").read_text())
+    models = results["models"]
+    assert models["available"] == ["Rad", "DTL", "DLR"]
+    assert models["absent"] == {"Clinical": NO_CLINICAL, "Clinical-SVM": NO_CLINICAL, "CDLR": NO_CLINICAL}
+    assert models["fusion"] == "DLR" and "CDLR" not in models and "Clinical" not in models
+    scored = set(line.split(",")[3] for line in (run_dir / "predictions.csv").read_text().splitlines()[1:])
+    assert scored == {"Rad", "DTL", "DLR"}
+
+    chapter2 = (run_dir / "notebooks" / "02_clinical_model.ipynb").read_text()
+    assert json.dumps(NO_CLINICAL_NOTE)[1:-1] in chapter2
+    intro = (site / "_build" / "html" / "intro.html").read_text()
+    assert "no clinical variables, so" in intro
+    headline = intro.split("Headline results", 1)[1].split("Compared with the paper", 1)[0]
+    assert "CDLR" not in headline and "Clinical" not in headline and "DLR" in headline
