@@ -17,6 +17,10 @@ What each resample repeats:
   selection is fitted once on the resample and kept for the inner folds, as inside an outer fold of
   :func:`~splkit.models.fit.fit_models`).
 
+Without a clinical arm (an imaging-only cohort, :func:`splkit.models.available.has_clinical_arm`) only
+the Rad, DTL and DLR models exist: no clinical selection is repeated, and the DLR is fitted on its own
+(with a clinical arm it is the CDLR stack's base, refitted on all rows of the resample).
+
 Not repeated: the ICC filter and the PCA of chapters 3/4 (the candidate tables are inputs).  Resampling is
 stratified (each class within itself).  Two known limits: a patient drawn twice can sit on both sides of an
 inner fold split (grid search, Platt folds, LASSO folds, stacking), and Harrell's estimate under-corrects
@@ -47,6 +51,7 @@ from sklearn.pipeline import Pipeline
 from splkit.clinical.encoding import ClinicalEncoder
 from splkit.clinical.selection import SelectedClinicalModel
 from splkit.config import Settings
+from splkit.models.available import has_clinical_arm
 from splkit.models.estimators import ColumnSelector, StackedClassifier, svm_from_settings
 from splkit.models.fit import FittedModels, SelectorFactory, default_selector, inputs_key, model_names
 from splkit.models.inputs import SCORE_NAME, ModelInputs, load_inputs
@@ -73,7 +78,7 @@ class Procedure:
     sources: dict[str, list[str]]  # "radiomics"/"deep" -> candidate columns
     selectors: dict[str, BaseEstimator]  # the selection factory's unfitted pipelines
     svm: BaseEstimator
-    clinical: SelectedClinicalModel
+    clinical: SelectedClinicalModel | None  # None: no clinical arm (imaging-only cohort)
     usable: list[str]
     cv_folds: int
     seed: int
@@ -117,8 +122,8 @@ def _encoder(spec: SelectedClinicalModel, columns: list[str]) -> ClinicalEncoder
 
 def _fit(proc: Procedure, X: pd.DataFrame, y: np.ndarray) -> dict[str, tuple[BaseEstimator, Any]]:
     """Fit every model's whole procedure on ``(X, y)``: ``{model: (estimator, input columns or None)}``."""
-    clinical = clone(proc.clinical).fit(X[proc.usable], y)
-    clin = list(clinical.predictors_)
+    clinical = clone(proc.clinical).fit(X[proc.usable], y) if proc.clinical is not None else None
+    clin = list(clinical.predictors_) if clinical is not None else []
     feats = {
         s: list(clone(sel).fit(X[proc.sources[s]], y).get_feature_names_out())
         for s, sel in proc.selectors.items()
@@ -131,10 +136,14 @@ def _fit(proc: Procedure, X: pd.DataFrame, y: np.ndarray) -> dict[str, tuple[Bas
     def meta(columns: list[str]) -> Pipeline:
         return Pipeline([("prep", _encoder(proc.clinical, columns)), ("svm", clone(proc.svm))])
 
-    fitted: dict[str, tuple[BaseEstimator, Any]] = {"Clinical": (clinical, proc.usable)}
+    fitted: dict[str, tuple[BaseEstimator, Any]] = {}
+    if clinical is not None:
+        fitted["Clinical"] = (clinical, proc.usable)
     for name in proc.models:
         if name in plan:
             fitted[name] = (svm_on(plan[name]).fit(X, y), None)
+        elif name == "DLR" and "CDLR" not in proc.models:  # no stack to take it from (no clinical arm)
+            fitted[name] = (svm_on(dlr).fit(X, y), None)
         elif name == "CDLR":
             stack = StackedClassifier(
                 svm_on(dlr), meta(clin), dlr, clin, proc.cv_folds, proc.seed, SCORE_NAME
@@ -194,7 +203,8 @@ def _clinical_template(settings: Settings, run_path: Path) -> tuple[SelectedClin
 def procedure(settings: Settings, inputs: ModelInputs, run_path: Path, factory: SelectorFactory) -> Procedure:
     """The resampled procedure of a run: training rows, unfitted selection / SVM / clinical templates."""
     cfg, seed = settings["models"], int(settings["seed"])
-    clinical, usable = _clinical_template(settings, run_path)
+    clinical_arm = has_clinical_arm(run_path)
+    clinical, usable = _clinical_template(settings, run_path) if clinical_arm else (None, [])
     is_train = (inputs.cohort["cohort"] == "train").to_numpy()
     X = pd.concat([inputs.rad, inputs.dtl, inputs.cohort[usable]], axis=1)[is_train]
     return Procedure(
@@ -207,7 +217,7 @@ def procedure(settings: Settings, inputs: ModelInputs, run_path: Path, factory: 
         usable=usable,
         cv_folds=int(cfg["cv_folds"]),
         seed=seed,
-        models=[m for m in model_names(cfg) if m != IN_SAMPLE],
+        models=[m for m in model_names(cfg, clinical_arm=clinical_arm) if m != IN_SAMPLE],
     )
 
 
@@ -222,7 +232,8 @@ def apparent_scores(fitted: FittedModels, inputs: ModelInputs, run_path: Path) -
         for m in ("Rad", "DTL", "DLR", CLINICAL_SVM)
         if m in est
     }
-    out["CDLR"] = est["CDLR stack"].predict_proba(X)[:, 1]
+    if "CDLR stack" in est:
+        out["CDLR"] = est["CDLR stack"].predict_proba(X)[:, 1]
     path = RunDir(run_path).model("Clinical")
     if path.exists():
         saved = joblib.load(path)
@@ -235,7 +246,8 @@ def _key(settings: Settings, inputs: ModelInputs, proc: Procedure, factory: Sele
 
     code = sorted((p.name, p.read_bytes()) for p in Path(clinical.__file__).parent.glob("*.py"))
     # inputs_key: the inputs, seed, models/selection settings and the models + selection code
-    parts = (proc.X, proc.clinical.get_params(), proc.usable, code, sklearn.__version__)
+    clinical = proc.clinical.get_params() if proc.clinical is not None else None
+    parts = (proc.X, clinical, proc.usable, code, sklearn.__version__)
     return content_key(SCHEME, inputs_key(settings, inputs, factory), *parts)
 
 

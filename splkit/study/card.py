@@ -80,7 +80,7 @@ def _kind(name: str) -> str:
 
 def _inputs(study: Any, name: str) -> list[str]:
     if name == "Clinical":
-        return list(study.clinical.predictors_)
+        return list(study.clinical.predictors_) if study.clinical is not None else []
     return list(study.models.inputs_.get(name, []))
 
 
@@ -140,7 +140,7 @@ def model_card(study: Any, results: Mapping[str, Any] | None = None) -> str:
         f"saved {manifest.get('created') or NOT_RECORDED}).",
         "",
     ]
-    lines += _intended_use(positive, simulated, names)
+    lines += _intended_use(positive, simulated, names, clinical_arm=study.clinical is not None)
     lines += _training_data(study, results, simulated)
     lines += _models(study, names)
     lines += _validation(results, names)
@@ -160,13 +160,18 @@ def model_card(study: Any, results: Mapping[str, Any] | None = None) -> str:
     return "\n".join(lines)
 
 
-def _intended_use(positive: str, simulated: bool, names: list[str]) -> list[str]:
+def _intended_use(positive: str, simulated: bool, names: list[str], clinical_arm: bool = True) -> list[str]:
+    inputs = (
+        "the B-mode image, the lesion mask drawn by a reader and the clinical predictors listed below"
+        if clinical_arm
+        else "the B-mode image and the lesion mask drawn by a reader (the cohort has no clinical variables)"
+    )
     use = [
         "## Intended use",
         "",
         f"The models estimate the probability that a subpleural pulmonary lesion (SPL) seen on ultrasound is "
         f"**{positive}** (label 1; the outcome is the reference standard of the training data, e.g. biopsy), "
-        "from the B-mode image, the lesion mask drawn by a reader and the clinical predictors listed below. "
+        f"from {inputs}. "
         "Intended users: researchers and students reproducing or extending the deep-learning radiomics "
         "workflow of this book. The output is a probability and a 0/1 call at the training cohort's Youden "
         "threshold, for each of: " + ", ".join(names) + ".",
@@ -221,10 +226,17 @@ def _models(study: Any, names: list[str]) -> list[str]:
         tuned = ", ".join(f"{k} = {fmt(v)}" for k, v in params.get(name, {}).items()) or "—"
         rows.append([name, _kind(name), f"{len(inputs)}: {shown}", fmt(thresholds.get(name)), tuned])
     deep = study.deep.describe()
+    absent = getattr(study, "absent", None) or {}
+    missing = (
+        ["Absent models: " + "; ".join(f"{m} ({why})" for m, why in absent.items()) + ".", ""]
+        if absent
+        else []
+    )
     return [
         "## Models and their inputs",
         "",
         markdown_table(["model", "kind", "inputs", "training threshold (Youden)", "hyperparameters"], rows),
+        *missing,
         f"Radiomics candidates: preset `{study.radiomics.describe().get('preset')}`; DTL features: "
         f"{deep['backbone']} ({deep['weights']} weights), {deep['compression']}, {fmt(deep['n_features'])} "
         "features. A patient is called positive when its probability is at or above the threshold.",

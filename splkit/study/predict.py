@@ -61,6 +61,8 @@ def model_input_columns(study: Study, models: Sequence[str] | None = None) -> li
         wanted |= set(study.clinical.predictors_)
     ordered = []
     for stage in (study.radiomics, study.deep, study.clinical):
+        if stage is None:  # no clinical arm
+            continue
         ordered += [str(c) for c in stage.get_feature_names_out() if c in wanted]
     return list(dict.fromkeys(ordered))
 

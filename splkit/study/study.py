@@ -33,6 +33,7 @@ import pandas as pd
 from splkit.clinical.stage import ClinicalStage
 from splkit.config import Settings, load_profile, resolve_path
 from splkit.deep.stage import DeepStage
+from splkit.models.available import absent_models, has_clinical_arm
 from splkit.radiomics.stage import RadiomicsStage
 from splkit.run.cache import atomic_dump, atomic_write_text
 from splkit.run.names import model_order
@@ -50,6 +51,9 @@ if TYPE_CHECKING:
 CLINICAL = "Clinical"
 #: The stages of a study, in the order :meth:`Study.features` applies them (cheap checks first).
 STAGES = ("clinical", "radiomics", "deep", "models")
+#: The stage a study of an imaging-only cohort lacks (``study.clinical is None``; ``clinical: null`` in
+#: the manifest, which names the absent models and why under ``absent``).
+OPTIONAL_STAGES = ("clinical",)
 #: The file of the Grad-CAM model and SHAP background (optional: studies saved before it lack it).
 EXPLAINER = "explain"
 #: The model card written beside the manifest (documentation: not among the manifest's checked files).
@@ -84,7 +88,9 @@ class Study:
     ----------
     radiomics, deep, clinical
         The fitted stages (:class:`~splkit.radiomics.stage.RadiomicsStage`,
-        :class:`~splkit.deep.stage.DeepStage`, :class:`~splkit.clinical.stage.ClinicalStage`).
+        :class:`~splkit.deep.stage.DeepStage`, :class:`~splkit.clinical.stage.ClinicalStage`);
+        ``clinical`` is ``None`` for a cohort without clinical variables (no clinical arm: no Clinical,
+        Clinical-SVM or CDLR model; :mod:`splkit.models.available`).
     models
         The fitted SVM models and the training thresholds (:class:`~splkit.study.models.StudyModels`).
     settings
@@ -100,13 +106,16 @@ class Study:
     training_range
         The training cohort's range of every model input (:class:`~splkit.study.ood.TrainingRange`,
         saved as ``ood.joblib``), or ``None``.
+    absent
+        ``{model: why}`` for the models the study cannot have (the clinical arm's without clinical
+        variables); recorded in the manifest.
     """
 
     def __init__(
         self,
         radiomics: RadiomicsStage,
         deep: DeepStage,
-        clinical: ClinicalStage,
+        clinical: ClinicalStage | None,
         models: StudyModels,
         settings: Mapping[str, Any],
         training: Mapping[str, Any] | None = None,
@@ -114,6 +123,7 @@ class Study:
         explainer: StudyExplainer | None = None,
         results: Mapping[str, Any] | None = None,
         training_range: TrainingRange | None = None,
+        absent: Mapping[str, str] | None = None,
     ):
         self.radiomics = radiomics
         self.deep = deep
@@ -125,6 +135,7 @@ class Study:
         self.explainer = explainer
         self.results = dict(results or {})
         self.training_range = training_range
+        self.absent = dict(absent or {})
 
     def __repr__(self) -> str:
         return f"<Study: models {', '.join(self.model_names)}>"
@@ -143,23 +154,26 @@ class Study:
             "spacing_source": lookup(results, "cohort.spacing_source"),
         }
         models = StudyModels.from_run(folder, settings)
+        clinical_arm = has_clinical_arm(folder)
         study = cls(
             radiomics=RadiomicsStage.from_run(folder, settings),
             deep=DeepStage.from_run(folder, settings),
-            clinical=ClinicalStage.from_run(folder, settings),
+            clinical=ClinicalStage.from_run(folder, settings) if clinical_arm else None,
             models=models,
             settings=settings,
             training=training,
             explainer=StudyExplainer.from_run(folder, settings, models.names),
             results={k: results[k] for k in RESULT_SECTIONS if k in results},
             training_range=_training_range(folder),
+            absent=absent_models(folder),
         )
         return study
 
     @property
     def model_names(self) -> list[str]:
         """Every model of the study, in the book's reading order."""
-        return model_order([CLINICAL, *self.models.names])
+        clinical = [CLINICAL] if self.clinical is not None else []
+        return model_order([*clinical, *self.models.names])
 
     @property
     def thresholds(self) -> dict[str, float]:
@@ -176,9 +190,10 @@ class Study:
             "versions": manifests.library_versions(),
             "radiomics": self.radiomics.describe(),
             "deep": self.deep.describe(),
-            "clinical": self.clinical.describe(),
+            "clinical": self.clinical.describe() if self.clinical is not None else None,
             "training": self.training,
             "models": self.model_names,
+            "absent": self.absent,
             "thresholds": self.thresholds,
             "threshold_rule": "Youden index of the training cohort's out-of-fold scores; positive when "
             "score >= threshold",
@@ -197,7 +212,7 @@ class Study:
         if folder is None:
             folder = RunDir(resolve_path(self.settings["run_dir"])).study
         folder = Path(folder)
-        parts = {stage: getattr(self, stage) for stage in STAGES}
+        parts = {stage: getattr(self, stage) for stage in STAGES if getattr(self, stage) is not None}
         if self.explainer is not None:
             parts[EXPLAINER] = self.explainer
         files = []
@@ -229,7 +244,12 @@ class Study:
         folder = Path(folder)
         manifest = manifests.read_manifest(folder)
         manifests.check_versions(manifest.get("versions", {}))
-        stages = {stage: joblib.load(folder / f"{stage}.joblib") for stage in STAGES}
+        stages = {
+            stage: None
+            if stage in OPTIONAL_STAGES and manifest.get(stage, {}) is None
+            else joblib.load(folder / f"{stage}.joblib")
+            for stage in STAGES
+        }
         explainer = f"{EXPLAINER}.joblib"
         study = cls(
             **stages,
@@ -239,6 +259,7 @@ class Study:
             explainer=joblib.load(folder / explainer) if explainer in manifest.get("files", {}) else None,
             results=manifest.get("results"),
             training_range=TrainingRange.load(folder) if OOD_FILE in manifest.get("files", {}) else None,
+            absent=manifest.get("absent"),
         )
         if check_weights:
             study.deep.check_weights()
@@ -266,6 +287,8 @@ class Study:
         needed = ["clinical"] if CLINICAL in models else []
         for name in ("clinical", "radiomics", "deep"):
             stage = getattr(self, name)
+            if stage is None:
+                continue
             if name not in needed and wanted & set(stage.get_feature_names_out()):
                 needed.append(name)
         return needed
@@ -276,9 +299,11 @@ class Study:
         """The study's features of every patient of ``cohort``: radiomics candidates, DTL features and raw
         clinical predictors (index ``patient``).
 
-        The clinical predictors and the backbone's weights are checked before any image is read.
+        The clinical predictors and the backbone's weights are checked before any image is read.  A
+        study without a clinical arm (``clinical is None``) has no clinical predictors.
         """
-        parts = {"clinical": self.clinical.transform(cohort)} if "clinical" in stages else {}
+        with_clinical = "clinical" in stages and self.clinical is not None
+        parts = {"clinical": self.clinical.transform(cohort)} if with_clinical else {}
         if "deep" in stages:
             self.deep.check_weights()
         for name in ("radiomics", "deep"):

@@ -163,3 +163,22 @@ def test_cache_reuses_resamples(noise_run, tmp_path):
 def test_too_few_resamples_is_an_error(noise_run):
     with pytest.raises(ValueError, match="at least 2 resamples"):
         run_optimism(noise_run, n_boot=1)
+
+
+def test_an_imaging_only_run_resamples_only_rad_dtl_and_dlr(tmp_path):
+    """No clinical variables (``variables.csv`` without rows, no ``Clinical.joblib``): no clinical selection
+    is repeated and only the Rad, DTL and DLR models are corrected (the DLR fitted on its own)."""
+    root = make_noise_run(tmp_path / "imaging")
+    run = RunDir(root)
+    run.model("Clinical").unlink()
+    header = run.variables_csv.read_text().splitlines()[0]
+    run.variables_csv.write_text(header + "\n")
+    pd.read_csv(run.cohort_csv).drop(columns=["age", "sex"]).to_csv(run.cohort_csv, index=False)
+    settings = load_profile("smoke", overrides={"models": {"cv_folds": 3}}, run_dir=root)
+    fitted = models.fit_models(settings, root, selector_factory=kbest, n_jobs=1, save=False, progress=False)
+    result = optimism.bootstrap_optimism(
+        settings, fitted, n_boot=3, selector_factory=kbest, n_jobs=1, cache=False, progress=False
+    )
+    assert set(result.summary.index.get_level_values("model")) == {"Rad", "DTL", "DLR"}
+    assert set(result.optimism["model"]) == {"Rad", "DTL", "DLR"} and len(result.optimism) == 3 * 3
+    assert result.summary["apparent"].notna().all()

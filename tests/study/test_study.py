@@ -388,3 +388,60 @@ def test_save_writes_the_model_card_with_the_runs_validation_auc(fitted_run, stu
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["files"]["models.joblib"] in card and "model_card.md" not in manifest["files"]
     assert "BMJ 2024;385:e078378" in card
+
+
+#: The models of a study without a clinical arm (an imaging-only cohort).
+IMAGING_MODELS = ["Rad", "DTL", "DLR"]
+
+
+def imaging_only_copy(run, folder):
+    """A copy of ``run`` as an imaging-only cohort leaves it: no clinical variables (``variables.csv``
+    without rows), no Clinical / Clinical-SVM / CDLR model, and no predictions of them."""
+    shutil.copytree(run, folder)
+    copied = RunDir(folder)
+    for model in ("Clinical", "Clinical-SVM", "CDLR"):
+        copied.model(model).unlink(missing_ok=True)
+    header = copied.variables_csv.read_text().splitlines()[0]
+    copied.variables_csv.write_text(header + "\n")
+    table = predictions.load(folder)
+    table[table["model"].isin(IMAGING_MODELS)].to_csv(copied.predictions_csv, index=False)
+    return copied.root
+
+
+def test_a_study_without_a_clinical_arm_saves_loads_and_predicts(fitted_run, tmp_path):
+    from splkit.models.available import NO_CLINICAL
+
+    run, cohort = fitted_run
+    imaging = imaging_only_copy(run, tmp_path / "run")
+    study = Study.from_run(imaging)
+    study.deep.cache_dir = str(run.parent / "deep-cache")
+    assert study.clinical is None and study.model_names == IMAGING_MODELS
+    assert set(study.thresholds) == set(IMAGING_MODELS)
+    assert study.explainer.model_ == "DLR"  # SHAP of the DLR when there is no CDLR
+    new = unlabelled(cohort)
+    assert not [c for c in study.features(new).columns if c in TYPES]
+    proba = study.predict_proba(new)
+    assert list(proba.columns) == IMAGING_MODELS
+    expected = validation_scores(imaging).loc[proba.index, IMAGING_MODELS]
+    np.testing.assert_allclose(proba.to_numpy(), expected.to_numpy(), rtol=0, atol=1e-12)
+    with pytest.raises(KeyError, match="no models"):
+        study.predict_proba(new, models=["Clinical"])
+
+    folder = study.save(tmp_path / "study")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["clinical"] is None and manifest["models"] == IMAGING_MODELS
+    assert manifest["absent"] == {"Clinical": NO_CLINICAL, "Clinical-SVM": NO_CLINICAL, "CDLR": NO_CLINICAL}
+    assert "clinical.joblib" not in manifest["files"] and manifest["explain"]["shap_model"] == "DLR"
+    card = (folder / "model_card.md").read_text()
+    assert "Absent models: Clinical (no clinical variables)" in card
+    assert "| Clinical |" not in card and "| CDLR |" not in card
+    loaded = Study.load(folder)
+    assert loaded.clinical is None and loaded.absent == manifest["absent"]
+    pd.testing.assert_frame_equal(loaded.predict_proba(new), proba)
+    decisions = loaded.predict(new)
+    pd.testing.assert_frame_equal(
+        decisions, (proba >= pd.Series(study.thresholds)[IMAGING_MODELS]).astype(int)
+    )
+    design = loaded.explainer.design(loaded.models, loaded.features(new))
+    direct = loaded.explainer.estimator(loaded.models).predict_proba(design)[:, 1]
+    np.testing.assert_allclose(direct, proba["DLR"], rtol=0, atol=1e-12)
