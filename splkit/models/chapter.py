@@ -315,7 +315,8 @@ def optimism(evaluation: Evaluation, fitted, selector_factory=None, cache: bool 
     (:func:`splkit.models.optimism.bootstrap_optimism`, ``stats.n_optimism`` resamples), beside the
     out-of-fold and validation AUCs (``tables/optimism.csv``; records ``models.<Model>.optimism``).
     Returns the table and a note on what it means (or only a note when ``stats.n_optimism`` < 2)."""
-    from splkit.models.optimism import bootstrap_optimism, optimism_table, results_entry
+    from splkit.models.optimism import bootstrap_optimism
+    from splkit.models.optimism_report import optimism_table, results_entry
 
     settings = evaluation.settings
     n_boot = int(settings.stats.n_optimism)

@@ -20,7 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from splkit import models
 from splkit.clinical.selection import SelectedClinicalModel
 from splkit.config import load_profile
-from splkit.models import optimism
+from splkit.models import optimism, optimism_report
 from splkit.run.cache import ContentCache
 from splkit.run.rundir import RunDir
 
@@ -128,7 +128,7 @@ def test_monte_carlo_se_and_corrected(noise_result):
     assert row["corrected"] == pytest.approx(row["apparent"] - rad.mean())
     assert row["mc_se"] == pytest.approx(rad.std(ddof=1) / np.sqrt(len(rad)))
     assert row["n"] == 20 and noise_result.n_boot == 20
-    entry = optimism.results_entry(noise_result, "Rad")
+    entry = optimism_report.results_entry(noise_result, "Rad")
     assert entry["shrinkage"] == entry["slope"]["corrected"] and entry["auc"]["n"] == 20
 
 
