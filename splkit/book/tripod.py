@@ -19,6 +19,7 @@ The CLEAR checklist of radiomics is :mod:`splkit.book.checklist`; the model card
 from __future__ import annotations
 
 from splkit.book.checklist import C1, C2, C3, C4, C5, C6, DATA, INTRO, METHODS, OWN
+from splkit.book.checklist import STATUS as CLEAR_STATUS
 
 CARD = "[Model card](model_card.md)"
 CLEAR = "[CLEAR checklist](checklist.md)"
@@ -101,13 +102,8 @@ SECTIONS = (
     "Discussion",
 )
 
-STATUS = {
-    ("book", True): "✓ answered",
-    ("book", False): "✓ answered",
-    ("sim", True): "✗ not with simulated data",
-    ("sim", False): "report it for your cohort",
-    ("own", True): "✓ answered (simulated data)",
-    ("own", False): "report it for your cohort",
+#: The CLEAR page's statuses (book / sim / own), and items only the study report can answer.
+STATUS = {key: text for key, text in CLEAR_STATUS.items() if key[0] != "na"} | {
     ("study", True): "state it in the study report",
     ("study", False): "state it in the study report",
 }
