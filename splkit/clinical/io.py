@@ -10,7 +10,6 @@ import pandas as pd
 
 from splkit.book.format import fmt_p
 from splkit.clinical.encoding import NUMERIC_TYPES
-from splkit.cohort.run_tables import dictionary_spec  # noqa: F401 - re-exported (splkit.models.data)
 
 
 def format_or_table(table: pd.DataFrame, digits: int = 2) -> pd.DataFrame:

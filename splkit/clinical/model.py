@@ -34,7 +34,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from statsmodels.stats.outliers_influence import variance_inflation_factor
 
 from splkit.clinical.encoding import ClinicalEncoder, as_frame
-from splkit.stats._checks import binary_target  # noqa: F401 - used here and re-exported
+from splkit.stats._checks import binary_target
 
 MAX_MISSING = 0.30
 

@@ -21,7 +21,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from splkit.clinical.encoding import as_frame
-from splkit.clinical.model import MAX_MISSING, binary_target, multivariable_table, univariate_table
+from splkit.clinical.model import MAX_MISSING, multivariable_table, univariate_table
+from splkit.stats._checks import binary_target
 
 
 @dataclass

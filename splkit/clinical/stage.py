@@ -43,7 +43,7 @@ class ClinicalStage(TransformerMixin, BaseEstimator):
     Parameters
     ----------
     types, levels
-        The data dictionary's variable types and ordered levels (``splkit.clinical.io.dictionary_spec``).
+        The data dictionary's variable types and ordered levels (``splkit.cohort.dictionary_spec``).
     univariate_p, multivariable_p
         The selection thresholds of ``fit`` (``clinical.univariate_p``, ``clinical.multivariable_p``).
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from splkit.clinical import ClinicalEncoder
-from splkit.clinical.io import dictionary_spec
+from splkit.cohort.run_tables import dictionary_spec
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
 
