@@ -496,4 +496,5 @@ def test_fit_cache_key_covers_the_whole_selection_package_and_the_models_code():
     selection = {p.relative_to(root).as_posix() for p in (root / "selection").glob("*.py")}
     assert selection and selection <= files
     assert {"models/fit.py", "models/inputs.py", "models/estimators.py", "models/data.py"} <= files
+    assert {"clinical/encoding.py", "stats/_checks.py"} <= files  # run by the fits, outside those folders
     assert len(fit_module._source_digest()) == 64
