@@ -28,10 +28,9 @@ from splkit.deep.outputs import (
     backbone_statement,
     backbone_table,
     record_backbone,
-    write_parquet,
 )
 from splkit.deep.overlay import frame_panels, overlay_figure
-from splkit.run.cache import atomic_dump
+from splkit.run.cache import atomic_dump, atomic_parquet
 from splkit.run.engine import Engine
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
@@ -112,7 +111,7 @@ class DeepChapter:
                 engine=engine,
             )
         self.embeddings = embeddings
-        write_parquet(embeddings.table, self.run.deep_embeddings)
+        atomic_parquet(embeddings.table, self.run.deep_embeddings)
         # the embedding pass itself when it computed enough images, else a short timed pass on random crops
         speed = embeddings.images_per_second
         if embeddings.n_computed < MIN_TIMED_IMAGES:
@@ -150,7 +149,7 @@ class DeepChapter:
             self.network, self.history, candidates = finetune_dtl(
                 self.backbone, self.cohort, self.train, deep, seed, self.settings.n_jobs, self.progress
             )
-            write_parquet(candidates, run.dtl_candidates)
+            atomic_parquet(candidates, run.dtl_candidates)
             write_table(run.root, "dtl_finetune_history", self.history, index=False)
             record(run.root, "deep.finetune", True)
             record(run.root, "deep.n_components", candidates.shape[1])
@@ -160,7 +159,7 @@ class DeepChapter:
         candidates, compressor = compress_embeddings(
             self.embeddings.table, self.train, deep.n_components, random_state=seed
         )
-        write_parquet(candidates, run.dtl_candidates)
+        atomic_parquet(candidates, run.dtl_candidates)
         payload = {"pca": compressor, "backbone": self.spec.to_dict(), "deep": deep.to_dict()}
         atomic_dump(payload, run.model(PCA_MODEL))
         variance = variance_table(compressor)

@@ -1,4 +1,5 @@
-"""How chapter 4 writes its feature tables and says which backbone produced them.
+"""How chapter 4 says which backbone produced its features (its tables are written with
+:func:`splkit.run.cache.atomic_parquet`).
 
 Where each file goes is :class:`splkit.run.rundir.RunDir`'s (``run.deep_embeddings``,
 ``run.dtl_candidates``, ``run.model("dtl_pca")``, …).
@@ -11,18 +12,12 @@ from pathlib import Path
 import pandas as pd
 
 from splkit.deep.backbones import BackboneSpec
-from splkit.run.cache import atomic_write
 from splkit.run.report import record
 
 #: Chapter 4's fitted objects, by their :meth:`splkit.run.rundir.RunDir.model` names: the PCA
 #: (``models/dtl_pca.joblib``), what rebuilds the Grad-CAM model (``models/dtl_gradcam.joblib``) and, with
 #: ``deep.finetune``, the fine-tuned network (``models/dtl_finetuned.pt``).
 PCA_MODEL, GRADCAM_MODEL, FINETUNED_MODEL = "dtl_pca", "dtl_gradcam", "dtl_finetuned"
-
-
-def write_parquet(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` (index kept) as parquet via a temporary file and rename."""
-    return atomic_write(Path(path), lambda tmp: table.to_parquet(tmp, index=True))
 
 
 def record_backbone(run_path: str | Path, spec: BackboneSpec) -> None:
