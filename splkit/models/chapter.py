@@ -30,6 +30,7 @@ from splkit.models import evaluation as ev
 from splkit.models import figures
 from splkit.models.available import absence_note, fusion_model, keep_available, record_availability
 from splkit.models.data import feature_names
+from splkit.models.hyperparameters import hyperparameters  # noqa: F401 - the notebook's step
 from splkit.models.notes import optimism_note  # noqa: F401 - the notebook's step
 from splkit.run import predictions
 from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, MODEL_ORDER
@@ -98,34 +99,6 @@ def nesting_table(fitted) -> pd.DataFrame:
     """Per fitted model, what its out-of-fold training scores repeat inside each fold."""
     nesting = fitted.nesting
     return nesting.set_index("model").loc[[m for m in nesting.model if m in fitted.best_params]]
-
-
-def hyperparameters(settings, fitted) -> tuple[pd.DataFrame, Markdown]:
-    """The chosen C and gamma per model (``tables/model_hyperparameters.csv``; records
-    ``models.settings``), and a note when a chosen ``C`` lies at the edge of the grid (else empty)."""
-    grid = settings.models
-    best = pd.DataFrame(fitted.best_params).T.rename_axis("Model")
-    record(
-        settings.run_path,
-        "models.settings",
-        {
-            "cv_folds": grid.cv_folds,
-            "svm_C": list(grid.svm_C),
-            "svm_gamma": list(grid.svm_gamma),
-            "nested_selection": grid.nested_selection,
-            "paper_compatible": grid.paper_compatible,
-        },
-    )
-    write_table(settings.run_path, "model_hyperparameters", best)
-    edge = [m for m, p in fitted.best_params.items() if p["C"] in (min(grid.svm_C), max(grid.svm_C))]
-    note = ""
-    if edge and len(grid.svm_C) > 1:
-        note = (
-            f"The penalty `C` chosen for {', '.join(edge)} lies at the edge of the grid "
-            f"({', '.join(str(c) for c in grid.svm_C)}): the search might have preferred a value beyond "
-            "it. The grid is `models.svm_C` in the profile."
-        )
-    return best, Markdown(note)
 
 
 # --- evaluation from predictions.csv --------------------------------------------------------------

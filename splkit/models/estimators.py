@@ -1,29 +1,32 @@
 """The building blocks of the five models, as scikit-learn estimators.
 
 * :class:`ColumnSelector` keeps a fixed list of columns (the features selected in notebooks 03/04).
-* :class:`TunedPlattSVM` is the SVM of the paper: standardisation, an RBF support vector machine with
-  Platt-scaled probabilities (Platt 1999) and a grid search over (C, gamma) by stratified K-fold
-  cross-validation on the data it is fitted on (the training cohort, or a training fold).
+* :class:`~splkit.models.svm.TunedPlattSVM` (in :mod:`splkit.models.svm`) is the SVM of the paper.
 * :class:`StackedClassifier` is the leakage-free stacking of Wolpert (1992): the base model's score
   that feeds the meta model is out-of-fold on the data the stack is fitted on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
-from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.frozen import FrozenEstimator
-from sklearn.model_selection import StratifiedKFold, cross_val_predict
+from sklearn.model_selection import cross_val_predict
 from sklearn.pipeline import Pipeline
-from sklearn.svm import SVC
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import check_is_fitted, validate_data
+
+from splkit.models.svm import (  # noqa: F401 - re-exported: the models' SVM and its factories
+    TunedPlattSVM,
+    platt_sigmoid,
+    svm_from_settings,
+    svm_search,
+)
+from splkit.stats.folds import folds
 
 
 class ColumnSelector(TransformerMixin, BaseEstimator):
@@ -61,179 +64,6 @@ class ColumnSelector(TransformerMixin, BaseEstimator):
         return np.asarray(list(self.columns), dtype=object)
 
 
-def _gamma(value: Any) -> Any:
-    """``gamma`` values from YAML: the strings ``scale``/``auto`` or a positive number."""
-    if isinstance(value, str) and value in {"scale", "auto"}:
-        return value
-    gamma = float(value)
-    if gamma <= 0:
-        raise ValueError(f"svm_gamma values must be 'scale', 'auto' or positive numbers, got {value!r}")
-    return gamma
-
-
-def folds(n_splits: int, random_state: int) -> StratifiedKFold:
-    """The stratified, shuffled folds used for every search and every out-of-fold score."""
-    return StratifiedKFold(n_splits=int(n_splits), shuffle=True, random_state=int(random_state))
-
-
-def platt_sigmoid(decision: np.ndarray, y: np.ndarray, max_iter: int = 100) -> tuple[float, float]:
-    """Fit Platt's sigmoid ``P(y=1 | f) = 1 / (1 + exp(A f + B))`` to decision values ``f``.
-
-    Platt's (1999) maximum-likelihood fit with his smoothed targets ``(n+ + 1)/(n+ + 2)`` and
-    ``1/(n- + 2)``, solved by the Newton method with backtracking of Lin, Lin & Weng (2007, "A note on
-    Platt's probabilistic outputs for support vector machines", Mach. Learn. 68:267), the algorithm of
-    libsvm's ``sigmoid_train``.
-
-    Returns
-    -------
-    (A, B)
-    """
-    f = np.asarray(decision, dtype=float)
-    y = np.asarray(y)
-    n_pos = int((y == 1).sum())
-    n_neg = y.size - n_pos
-    t = np.where(y == 1, (n_pos + 1.0) / (n_pos + 2.0), 1.0 / (n_neg + 2.0))
-    A, B = 0.0, float(np.log((n_neg + 1.0) / (n_pos + 1.0)))
-
-    def objective(a: float, b: float) -> float:
-        z = f * a + b
-        return float(
-            np.sum(np.where(z >= 0, t * z + np.log1p(np.exp(-z)), (t - 1) * z + np.log1p(np.exp(z))))
-        )
-
-    value = objective(A, B)
-    sigma, eps = 1e-12, 1e-5
-    for _ in range(max_iter):
-        z = f * A + B
-        p = np.where(
-            z >= 0,
-            np.exp(-np.clip(z, 0, None)) / (1 + np.exp(-np.clip(z, 0, None))),
-            1 / (1 + np.exp(np.clip(z, None, 0))),
-        )
-        q = 1 - p
-        d2 = p * q
-        h11, h22, h21 = sigma + np.sum(f * f * d2), sigma + np.sum(d2), np.sum(f * d2)
-        d1 = t - p
-        g1, g2 = np.sum(f * d1), np.sum(d1)
-        if abs(g1) < eps and abs(g2) < eps:
-            break
-        det = h11 * h22 - h21 * h21
-        dA, dB = -(h22 * g1 - h21 * g2) / det, -(-h21 * g1 + h11 * g2) / det
-        gd = g1 * dA + g2 * dB
-        step = 1.0
-        while step >= 1e-10:
-            new_value = objective(A + step * dA, B + step * dB)
-            if new_value < value + 1e-4 * step * gd:
-                A, B, value = A + step * dA, B + step * dB, new_value
-                break
-            step /= 2
-        else:
-            break
-    return float(A), float(B)
-
-
-class TunedPlattSVM(ClassifierMixin, BaseEstimator):
-    """An RBF support vector machine, (C, gamma) tuned by grid search, with Platt-scaled probabilities.
-
-    ``fit`` (1) chooses ``(C, gamma)`` by a grid search with stratified, shuffled K-fold cross-validation on
-    ROC AUC of the decision function (features standardised inside each fold; ties go to the first grid point,
-    as in ``GridSearchCV``); (2) fits the chosen SVM with Platt scaling: on each of ``calibration_folds``
-    stratified folds, an SVM fitted on the other folds is calibrated by a sigmoid (:func:`platt_sigmoid`) on
-    its held-out decision values; ``predict_proba`` averages the folds' probabilities — what
-    ``CalibratedClassifierCV(method="sigmoid", ensemble=True)`` does, written out here because that class took
-    0.5 s per fit on 40 patients (its L-BFGS sigmoid fit and validation overhead), 30 times as long as this.
-
-    Why not ``SVC(probability=True)``: scikit-learn 1.9 deprecated it, and libsvm fits one sigmoid to decision
-    values pooled over its internal folds and applies it to a refitted SVM.  With a small ``C`` on a few dozen
-    patients nearly every dual coefficient sits at its bound, the SVM's intercept is arbitrary, and that
-    pooled sigmoid came out flat or even inverted here (held-out AUC 0.18 and 0.50 in two of three folds of a
-    synthetic 96-patient cohort whose decision values ranked at AUC 0.9).  Calibrating each fold's SVM on its
-    own held-out decision values avoids it.
-
-    Parameters
-    ----------
-    C, gamma
-        The grid (``gamma`` may hold ``"scale"``).
-    cv_folds
-        Folds of the grid search.
-    calibration_folds
-        Folds of the Platt scaling.
-    random_state
-        Seed of both fold splits (and of the SVC, which uses it only for probability=True).
-    """
-
-    def __init__(
-        self,
-        C: Sequence[float] = (1.0,),
-        gamma: Sequence[Any] = ("scale",),
-        cv_folds: int = 5,
-        calibration_folds: int = 5,
-        random_state: int = 0,
-    ):
-        self.C = C
-        self.gamma = gamma
-        self.cv_folds = cv_folds
-        self.calibration_folds = calibration_folds
-        self.random_state = random_state
-
-    def _svm(self, X: np.ndarray, y: np.ndarray, C: float, gamma: Any) -> tuple[np.ndarray, np.ndarray, SVC]:
-        """Standardise (mean, scale of ``X``) and fit an RBF SVC."""
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        scale[scale == 0] = 1.0
-        svc = SVC(kernel="rbf", C=C, gamma=gamma, random_state=int(self.random_state))
-        return mean, scale, svc.fit((X - mean) / scale, y)
-
-    @staticmethod
-    def _decision(model: tuple[np.ndarray, np.ndarray, SVC], X: np.ndarray) -> np.ndarray:
-        mean, scale, svc = model
-        return svc.decision_function((X - mean) / scale)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = False
-        return tags
-
-    def fit(self, X: Any, y: Any) -> TunedPlattSVM:
-        # positional, as before: fitted on named columns, it also scores unnamed arrays (SHAP)
-        X, y = validate_data(self, _unnamed(X), y, dtype=np.float64)
-        check_classification_targets(y)
-        if (kind := type_of_target(y, input_name="y")) != "binary":
-            raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
-        self.classes_, y = np.unique(y, return_inverse=True)
-        grid = [(float(c), _gamma(g)) for c in self.C for g in self.gamma]
-        splits = list(folds(self.cv_folds, self.random_state).split(X, y))
-        scores = np.empty((len(grid), len(splits)))
-        for i, (c, g) in enumerate(grid):
-            for j, (train, test) in enumerate(splits):
-                decision = self._decision(self._svm(X[train], y[train], c, g), X[test])
-                scores[i, j] = _auc(y[test], decision)
-        best = int(np.argmax(scores.mean(axis=1)))
-        self.best_params_ = {"C": grid[best][0], "gamma": grid[best][1]}
-        self.cv_results_ = {
-            "params": [{"C": c, "gamma": g} for c, g in grid],
-            "mean_test_score": scores.mean(axis=1),
-            "split_test_scores": scores,
-        }
-        self.calibrated_ = []
-        for train, test in folds(self.calibration_folds, self.random_state).split(X, y):
-            model = self._svm(X[train], y[train], *grid[best])
-            self.calibrated_.append((model, platt_sigmoid(self._decision(model, X[test]), y[test])))
-        return self
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        check_is_fitted(self, "calibrated_")
-        X = validate_data(self, _unnamed(X), dtype=np.float64, reset=False)
-        positive = np.zeros(X.shape[0])
-        for model, (a, b) in self.calibrated_:
-            positive += expit(-(a * self._decision(model, X) + b))
-        positive /= len(self.calibrated_)
-        return np.column_stack([1 - positive, positive])
-
-    def predict(self, X: Any) -> np.ndarray:
-        proba = self.predict_proba(X)  # first: raises NotFittedError before fit
-        return self.classes_[np.argmax(proba, axis=1)]
-
-
 def _take(X: Any, columns: Sequence[Any]) -> Any:
     """Named columns of a DataFrame, or column positions of an array (an error names the positions)."""
     if isinstance(X, pd.DataFrame):
@@ -246,23 +76,6 @@ def _take(X: Any, columns: Sequence[Any]) -> Any:
 def _unnamed(X: Any) -> Any:
     """A DataFrame's values (positional input), anything else as given."""
     return X.to_numpy() if isinstance(X, pd.DataFrame) else X
-
-
-def _auc(y: np.ndarray, score: np.ndarray) -> float:
-    """ROC AUC by the Mann–Whitney rank sum (ties count one half); equals sklearn's roc_auc_score."""
-    ranks = rankdata(score)
-    n_pos, n_neg = int(y.sum()), y.size - int(y.sum())
-    return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
-
-
-def svm_search(C: Sequence[float], gamma: Sequence[Any], cv_folds: int, random_state: int) -> TunedPlattSVM:
-    """The models' classifier: :class:`TunedPlattSVM` with the given grid and folds."""
-    return TunedPlattSVM(C=tuple(C), gamma=tuple(gamma), cv_folds=cv_folds, random_state=random_state)
-
-
-def svm_from_settings(models: Mapping[str, Any], random_state: int) -> TunedPlattSVM:
-    """:func:`svm_search` with the grid and folds of a profile's ``models`` section."""
-    return svm_search(models["svm_C"], models["svm_gamma"], models["cv_folds"], random_state)
 
 
 class StackedClassifier(ClassifierMixin, BaseEstimator):
@@ -395,4 +208,16 @@ def best_params(estimator: BaseEstimator) -> dict[str, Any]:
         return best_params(estimator.meta_)
     if isinstance(estimator, Pipeline):
         return next((found for _, step in reversed(estimator.steps) if (found := best_params(step))), {})
+    return {}
+
+
+def search_grid(estimator: BaseEstimator) -> dict[str, Any]:
+    """The final (C, gamma) grid of that search (``{"C", "gamma", "at_edge"}``), found like :func:`best_params`."""
+    if isinstance(estimator, TunedPlattSVM):
+        grid = getattr(estimator, "grid_", {"C": list(estimator.C), "gamma": list(estimator.gamma)})
+        return {**grid, "at_edge": bool(getattr(estimator, "at_edge_", False))}
+    if isinstance(estimator, StackedClassifier):
+        return search_grid(estimator.meta_)
+    if isinstance(estimator, Pipeline):
+        return next((found for _, step in reversed(estimator.steps) if (found := search_grid(step))), {})
     return {}

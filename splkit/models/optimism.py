@@ -22,10 +22,12 @@ the Rad, DTL and DLR models exist: no clinical selection is repeated, and the DL
 (with a clinical arm it is the CDLR stack's base, refitted on all rows of the resample).
 
 Not repeated: the ICC filter and the PCA of chapters 3/4 (the candidate tables are inputs).  Resampling is
-stratified (each class within itself).  Two known limits: a patient drawn twice can sit on both sides of an
-inner fold split (grid search, Platt folds, LASSO folds, stacking), and Harrell's estimate under-corrects
-models that memorise their training rows (Efron & Tibshirani 1997); the .632+ estimate of AUC and Brier
-score, from the same resamples' out-of-bag patients, is reported beside it.
+stratified (each class within itself).  A patient drawn twice stays on one side of every inner fold split
+(grid search, Platt folds, LASSO folds, stacking: :func:`splkit.stats.folds.copies_together`), so the
+resample's inner cross-validation does not reward memorising, as the original fit's does not.  Known limit:
+Harrell's estimate under-corrects models that memorise their training rows, since the resample's model is
+tested on the original cohort, two thirds of which it saw (Efron & Tibshirani 1997); the .632+ estimate of
+AUC and Brier score, from the same resamples' out-of-bag patients, is reported beside it.
 
 Resample ``b`` draws its rows from its own seed (``SeedSequence(seed).spawn``: child ``b``), so it does not
 depend on ``B`` or ``n_jobs``; each is cached by content (``.cache/optimism/``).  Monte Carlo SE of a
@@ -60,13 +62,14 @@ from splkit.run.names import CLINICAL_SVM, IN_SAMPLE
 from splkit.run.progress import progress_bar
 from splkit.run.rundir import RunDir
 from splkit.stats import brier_score, calibration_intercept_slope
+from splkit.stats.folds import copies_together
 
 #: The per-resample cache (one entry per resample, keyed by the procedure's content and ``b``).
 CACHE = ContentCache("optimism")
 #: The measures corrected: ROC AUC, calibration slope, Brier score.
 MEASURES = ("auc", "slope", "brier")
 #: Bump when the resampling scheme changes (it is part of every cache key).
-SCHEME = "stratified-bootstrap-1"
+SCHEME = "stratified-bootstrap-2"  # 2: a patient's copies stay in one inner fold
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,8 @@ def one_resample(proc: Procedure, b: int) -> dict[str, Any]:
     rows = resample_rows(proc.y, proc.seed, b)
     Xb, yb = proc.X.iloc[rows].reset_index(drop=True), proc.y[rows]
     X = proc.X.reset_index(drop=True)
-    with warnings.catch_warnings():  # separation / convergence warnings of fits on resampled rows
+    # a patient's copies stay in one fold of every inner cross-validation (splkit.stats.folds)
+    with warnings.catch_warnings(), copies_together():  # and no separation / convergence warnings
         warnings.simplefilter("ignore")
         fitted = _fit(proc, Xb, yb)
         scores = {name: (_score(m, Xb), _score(m, X)) for name, m in fitted.items()}

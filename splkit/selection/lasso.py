@@ -13,9 +13,9 @@ import pandas as pd
 import sklearn
 from joblib import Parallel, delayed
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from splkit.selection.filters import _ColumnSelector
+from splkit.stats.folds import StratifiedCopiesKFold
 
 
 def _l1_logistic(C: float, max_iter: int) -> LogisticRegression:
@@ -123,7 +123,10 @@ class LassoSelector(_ColumnSelector):
         frame = self._start(X)
         values = frame.to_numpy(dtype=float)
         y = self._target(y, len(values))
-        splits = list(StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state).split(values, y))
+        cv = StratifiedCopiesKFold(
+            self.cv, shuffle=True, random_state=self.random_state
+        )  # bootstrap copies together
+        splits = list(cv.split(values, y))
         extend = self.lambda_min_ratio is None
         lambdas = self._lambda_grid(values, y, 0.01 if extend else self.lambda_min_ratio)
         deviance = self._cv_deviance(values, y, splits, lambdas)

@@ -1,0 +1,81 @@
+"""Cross-validation folds that never split identical rows across training and test.
+
+Inside a bootstrap resample (Harrell's optimism correction, :mod:`splkit.models.optimism`) a patient
+drawn twice is two identical rows.  Plain K-fold puts one copy in the training folds and the other in
+the test fold, so every inner cross-validation of the resample (grid search, Platt folds, LASSO path,
+stacking) scores rows its model was fitted on and rewards memorisation: the resample's procedure is then
+not the procedure that was run on the original cohort, which is what the bootstrap must repeat (Harrell,
+*Regression Modeling Strategies*, 2nd ed., §5.3.5).  :class:`StratifiedCopiesKFold` keeps identical
+rows in one fold (scikit-learn's ``StratifiedGroupKFold`` with one group per distinct row) while
+:func:`copies_together` is active, as the optimism resamples make it; elsewhere, and where the distinct
+rows are too few to fill the folds (a resample of a few categorical predictors), it is exactly
+``StratifiedKFold`` (same folds, same numbers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+_COPIES_TOGETHER: ContextVar[bool] = ContextVar("splkit_copies_together", default=False)
+
+
+@contextmanager
+def copies_together() -> Iterator[None]:
+    """While active, :class:`StratifiedCopiesKFold` keeps identical rows in one fold (bootstrap fits)."""
+    token = _COPIES_TOGETHER.set(True)
+    try:
+        yield
+    finally:
+        _COPIES_TOGETHER.reset(token)
+
+
+def copy_groups(X: Any) -> np.ndarray | None:
+    """One integer per row, equal for identical rows; ``None`` when no two rows are identical."""
+    if isinstance(X, pd.DataFrame):
+        keys = pd.util.hash_pandas_object(X, index=False).to_numpy()
+    else:
+        values = np.asarray(X)
+        values = values.reshape(len(values), -1) if values.ndim != 2 else values
+        if values.dtype == object:
+            keys = pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()
+        else:
+            keys = np.ascontiguousarray(values).view(
+                np.dtype((np.void, values.dtype.itemsize * values.shape[1]))
+            )
+            keys = keys.ravel()
+    _, groups = np.unique(keys, return_inverse=True)
+    return groups if len(np.unique(groups)) < len(groups) else None
+
+
+class StratifiedCopiesKFold(StratifiedKFold):
+    """``StratifiedKFold`` that puts identical rows (bootstrap copies of a patient) in the same fold.
+
+    Inside :func:`copies_together`, with identical rows and at least ``n_splits`` distinct rows of each
+    class: ``StratifiedGroupKFold`` with one group per distinct row (stratification then holds as well as
+    the group sizes allow).  Otherwise the folds of ``StratifiedKFold(n_splits, shuffle, random_state)``.
+    """
+
+    def split(self, X: Any, y: Any = None, groups: Any = None):
+        copies = copy_groups(X) if _COPIES_TOGETHER.get() else None
+        if copies is not None and y is not None:
+            labels = np.asarray(y)
+            fill = min(len(np.unique(copies[labels == c])) for c in np.unique(labels))
+            if fill >= self.n_splits:
+                grouped = StratifiedGroupKFold(
+                    self.n_splits, shuffle=self.shuffle, random_state=self.random_state
+                )
+                yield from grouped.split(X, y, copies)
+                return
+        yield from super().split(X, y, groups)
+
+
+def folds(n_splits: int, random_state: int) -> StratifiedCopiesKFold:
+    """The stratified, shuffled folds of every search and every out-of-fold score in splkit."""
+    return StratifiedCopiesKFold(n_splits=int(n_splits), shuffle=True, random_state=int(random_state))
