@@ -6,13 +6,15 @@ import pandas as pd
 from IPython.display import Markdown
 
 from splkit.models.estimators import search_grid
+from splkit.models.folds_plan import fold_note, fold_plan
 from splkit.run.report import record, write_table
 
 
 def hyperparameters(settings, fitted) -> tuple[pd.DataFrame, Markdown]:
     """The chosen C and gamma per model with the final grid of its search
-    (``tables/model_hyperparameters.csv``; records ``models.settings``), and a note on grids that grew
-    (``models.svm_grid_extensions``) or whose optimum still lies at an edge (else empty)."""
+    (``tables/model_hyperparameters.csv``; records ``models.settings`` and ``models.fold_plan``), and a note
+    on grids that grew (``models.svm_grid_extensions``), optima still at an edge, and folds a small cohort
+    reduced (:func:`splkit.models.folds_plan.fold_plan`) — empty when there is nothing to say."""
     grid = settings.models
     best = pd.DataFrame(fitted.best_params).T.rename_axis("Model")
     final = {m: search_grid(fitted.estimators[m]) for m in best.index if m in fitted.estimators}
@@ -57,4 +59,9 @@ def hyperparameters(settings, fitted) -> tuple[pd.DataFrame, Markdown]:
             f"For {', '.join(edge)} the best point still lies at the edge of the final grid: the search might "
             "prefer a value beyond it. Raise `models.svm_grid_extensions` or widen `models.svm_C` / `svm_gamma`."
         )
+    training = fitted.predictions[fitted.predictions["cohort"] == "train"].drop_duplicates("patient")
+    plan = fold_plan(settings, training["label"])
+    record(settings.run_path, "models.fold_plan", plan.reset_index().to_dict(orient="records"))
+    if note := fold_note(plan):
+        parts.append(note)
     return best, Markdown(" ".join(parts))

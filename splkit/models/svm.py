@@ -191,8 +191,9 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
                         ]
                     )
             scores = np.array([scored[point] for point in grid])
+            mean = dict(zip(grid, scores.mean(axis=1), strict=True))
             best = int(np.argmax(scores.mean(axis=1)))
-            edges = _edges(Cs, gammas, *grid[best])
+            edges = _rising_edges(Cs, gammas, grid[best], mean)
             if not edges or extension == int(self.max_extensions):
                 break
             Cs, gammas = _extend(Cs, "C", edges), _extend(gammas, "gamma", edges)
@@ -240,6 +241,21 @@ def _edges(Cs: list[float], gammas: list[Any], C: float, gamma: Any) -> set[tupl
         elif value == numbers[0]:
             edges.add((name, "low"))
     return edges
+
+
+def _rising_edges(
+    Cs: list[float], gammas: list[Any], best: tuple[float, Any], mean: dict[tuple[float, Any], float]
+) -> set[tuple[str, str]]:
+    """The edges ``best`` sits on where the score still rises towards the edge (a flat end is no edge:
+    e.g. AUC does not change over small C, where the RBF SVM ranks like a kernel density difference)."""
+    found = set()
+    for name, side in _edges(Cs, gammas, *best):
+        numbers = _numeric(Cs if name == "C" else gammas)
+        inward = numbers[-2] if side == "high" else numbers[1]
+        neighbour = (inward, best[1]) if name == "C" else (best[0], inward)
+        if mean[best] > mean[neighbour] + 1e-12:
+            found.add((name, side))
+    return found
 
 
 def _extend(values: list[Any], name: str, edges: set[tuple[str, str]]) -> list[Any]:

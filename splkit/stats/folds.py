@@ -14,6 +14,7 @@ rows are too few to fill the folds (a resample of a few categorical predictors),
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,6 +35,25 @@ def copies_together() -> Iterator[None]:
         yield
     finally:
         _COPIES_TOGETHER.reset(token)
+
+
+class FoldsReduced(UserWarning):
+    """Fewer folds than asked: a class has fewer rows than folds (small cohorts)."""
+
+
+def usable_folds(n_splits: int, y: Any) -> int:
+    """``n_splits``, or fewer: at most the size of the smallest class (every fold then tests each class).
+
+    Raises ``ValueError`` when a class has fewer than 2 rows (no cross-validation is possible).
+    """
+    _, counts = np.unique(np.asarray(y), return_counts=True)
+    smallest = int(counts.min()) if len(counts) > 1 else 0
+    if smallest < 2:
+        raise ValueError(
+            f"cross-validation needs at least 2 patients of each class in the rows it splits; the smallest class "
+            f"has {smallest}. The cohort is too small (or too unbalanced) for the models' cross-validation."
+        )
+    return min(int(n_splits), smallest)
 
 
 def copy_groups(X: Any) -> np.ndarray | None:
@@ -57,12 +77,23 @@ def copy_groups(X: Any) -> np.ndarray | None:
 class StratifiedCopiesKFold(StratifiedKFold):
     """``StratifiedKFold`` that puts identical rows (bootstrap copies of a patient) in the same fold.
 
+    With a class smaller than ``n_splits``, the folds are reduced to its size (:func:`usable_folds`, with a
+    :class:`FoldsReduced` warning; chapter 5 states the reduction).
     Inside :func:`copies_together`, with identical rows and at least ``n_splits`` distinct rows of each
     class: ``StratifiedGroupKFold`` with one group per distinct row (stratification then holds as well as
     the group sizes allow).  Otherwise the folds of ``StratifiedKFold(n_splits, shuffle, random_state)``.
     """
 
     def split(self, X: Any, y: Any = None, groups: Any = None):
+        if y is not None and (usable := usable_folds(self.n_splits, y)) < self.n_splits:
+            warnings.warn(
+                f"{self.n_splits} folds asked, {usable} used: the smallest class has {usable} rows",
+                FoldsReduced,
+                stacklevel=2,
+            )
+            reduced = StratifiedCopiesKFold(usable, shuffle=self.shuffle, random_state=self.random_state)
+            yield from reduced.split(X, y, groups)
+            return
         copies = copy_groups(X) if _COPIES_TOGETHER.get() else None
         if copies is not None and y is not None:
             labels = np.asarray(y)
