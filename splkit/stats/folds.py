@@ -85,7 +85,11 @@ class StratifiedCopiesKFold(StratifiedKFold):
     """
 
     def split(self, X: Any, y: Any = None, groups: Any = None):
-        if y is not None and (usable := usable_folds(self.n_splits, y)) < self.n_splits:
+        if (
+            y is not None
+            and len(np.unique(y)) > 1
+            and (usable := usable_folds(self.n_splits, y)) < self.n_splits
+        ):
             warnings.warn(
                 f"{self.n_splits} folds asked, {usable} used: the smallest class has {usable} rows",
                 FoldsReduced,
