@@ -15,10 +15,13 @@ from pathlib import Path
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from splkit.book.format import fmt_p
 from splkit.clinical.figures import forest_plot, nomogram_figure
 from splkit.clinical.io import describe_terms, format_or_table, odds_ratio_record
 from splkit.clinical.nomogram import Nomogram
 from splkit.clinical.selection import (
+    FALLBACK_RULE,
+    NONE_UNIVARIATE,
     ClinicalSelection,
     SelectedClinicalModel,
     out_of_fold_scores,
@@ -152,12 +155,47 @@ def select(data: ClinicalData, settings) -> ClinicalSelection:
 
 
 def screen_summary(selection: ClinicalSelection, data: ClinicalData, settings) -> str:
-    """Markdown: how many variables passed the univariate screen, and which."""
-    return (
+    """Markdown: how many variables passed the univariate screen, and which (and, when none did, that
+    no clinical variable is associated with the outcome in this cohort)."""
+    text = (
         f"**{len(selection.candidates)} of {len(data.usable)} variables** have univariate p < "
         f"{settings.clinical.univariate_p}: "
         + (", ".join(f"`{v}`" for v in selection.candidates) or "none")
         + "."
+    )
+    if selection.rule == NONE_UNIVARIATE:
+        text += (
+            " **No clinical variable is significantly associated with the outcome in the training cohort**; "
+            "the clinical model below follows the fallback rule."
+        )
+    return text
+
+
+def rule_note(selection: ClinicalSelection, settings) -> str:
+    """Markdown: which branch of the selection rule made the clinical model, and what it means for the
+    Clinical and CDLR models; records ``clinical.rule_applied`` and ``clinical.fallback``."""
+    clin = settings.clinical
+    applied = selection.rule_applied(clin.univariate_p, clin.multivariable_p)
+    record(settings.run_path, "clinical.rule_applied", applied)
+    record(settings.run_path, "clinical.fallback", selection.fallback)
+    if not selection.fallback:
+        return (
+            f"Selection rule applied: the **{len(selection.predictors)} variables** with univariate p < "
+            f"{clin.univariate_p} and multivariable p < {clin.multivariable_p} form the clinical model."
+        )
+    kept = selection.predictors[0]
+    why = (
+        f"no variable had univariate p < {clin.univariate_p}"
+        if selection.rule == NONE_UNIVARIATE
+        else f"no candidate stayed at multivariable p < {clin.multivariable_p}"
+    )
+    return (
+        f"**Fallback rule applied: {why}.** By the rule fixed before the analysis, {FALLBACK_RULE}. "
+        f"The clinical model is therefore `{kept}` alone (univariate p = "
+        f"{fmt_p(float(selection.univariate_p[kept]))}), a model **not supported by a significant "
+        "association**: expect a clinical AUC near 0.5, an odds ratio whose interval includes 1, and a CDLR "
+        f"that adds little to the DLR. The CDLR's clinical input is this same variable "
+        f"(`clinical.rule_applied` in `results.json`)."
     )
 
 

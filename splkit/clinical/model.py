@@ -293,6 +293,7 @@ def multivariable_table(
     for variable, terms in table.groupby("variable").groups.items():
         if len(terms) > 1:
             keep = [c for c in encoder.transform(X).columns if encoder.term_source_[c] != variable]
-            reduced = fit_logit(encoder.transform(X)[keep], y)
-            table.loc[list(terms), "p_variable"] = stats.chi2.sf(2 * (result.llf - reduced.llf), len(terms))
+            # the variable alone: the reduced model is the intercept-only one
+            reduced_llf = fit_logit(encoder.transform(X)[keep], y).llf if keep else result.llnull
+            table.loc[list(terms), "p_variable"] = stats.chi2.sf(2 * (result.llf - reduced_llf), len(terms))
     return table, pipeline

@@ -2,7 +2,11 @@
 
 The rule (Wei et al., Front. Oncol. 2026, and most radiomics nomogram papers): variables with univariate
 p below ``clinical.univariate_p`` enter one multivariable logistic regression; those with multivariable
-p below ``clinical.multivariable_p`` are the predictors; the final model is refitted on them.
+p below ``clinical.multivariable_p`` are the predictors; the final model is refitted on them.  When that
+leaves no predictor -- no variable passes the univariate screen, or none stays significant in the
+multivariable model -- the clinical model is the single variable with the smallest univariate p
+(:data:`FALLBACK_RULE`), flagged as such (:attr:`ClinicalSelection.rule`), so the Clinical model and the
+CDLR that stacks its predictors exist for every cohort with clinical variables and follow one rule.
 :class:`SelectedClinicalModel` wraps the whole procedure as a scikit-learn classifier, so
 cross-validation can repeat the selection inside every fold (Hastie, Tibshirani & Friedman, *The
 Elements of Statistical Learning*, 2nd ed., sect. 7.10.2: selecting on all data and then
@@ -24,6 +28,18 @@ from splkit.clinical.encoding import as_frame
 from splkit.clinical.model import MAX_MISSING, multivariable_table, univariate_table
 from splkit.stats._checks import binary_target
 
+#: :attr:`ClinicalSelection.rule` values: the standard rule, and why the fallback applied.
+SELECTED = "selected"
+NONE_UNIVARIATE = "none_significant_univariate"
+NONE_MULTIVARIABLE = "none_significant_multivariable"
+#: The fallback, as the book states it (chapter 2).
+FALLBACK_RULE = (
+    "when no variable passes the univariate screen, or none stays significant in the multivariable model, "
+    "the clinical model is the single variable with the smallest univariate p, fitted alone and flagged "
+    "as such; a weak clinical model is reported as weak rather than dropped, so the Clinical and CDLR "
+    "models are defined by the same rule in every cohort"
+)
+
 
 @dataclass
 class ClinicalSelection:
@@ -36,6 +52,34 @@ class ClinicalSelection:
     final: pd.DataFrame
     pipeline: Pipeline
     notes: list[str] = field(default_factory=list)
+    #: :data:`SELECTED`, or why the fallback applied (:data:`NONE_UNIVARIATE`, :data:`NONE_MULTIVARIABLE`).
+    rule: str = SELECTED
+    #: The univariate p of each variable (``p_variable``; NaN-free), which the fallback ranks.
+    univariate_p: pd.Series = field(default_factory=lambda: pd.Series(dtype=float), repr=False)
+
+    @property
+    def fallback(self) -> bool:
+        """Whether the clinical model is the fallback (no variable significant), not the standard rule."""
+        return self.rule != SELECTED
+
+    def rule_applied(self, univariate_p: float = 0.05, multivariable_p: float = 0.05) -> str:
+        """One line for ``results.json`` (``clinical.rule_applied``): the rule, and the kept variable."""
+        if not self.fallback:
+            return (
+                f"{SELECTED}: {len(self.predictors)} variable(s) with univariate p < {univariate_p} "
+                f"and multivariable p < {multivariable_p}"
+            )
+        kept = self.predictors[0]
+        why = (
+            "no variable had univariate p < {}"
+            if self.rule == NONE_UNIVARIATE
+            else "no candidate had multivariable p < {}"
+        )
+        threshold = univariate_p if self.rule == NONE_UNIVARIATE else multivariable_p
+        return (
+            f"{self.rule}: {why.format(threshold)}; kept the best univariate predictor {kept} "
+            f"(univariate p={float(self.univariate_p[kept]):.3g})"
+        )
 
 
 def _variable_p(table: pd.DataFrame) -> pd.Series:
@@ -57,9 +101,10 @@ def select_predictors(
 
     Rule: variables with univariate ``p_variable < univariate_p`` enter the multivariable model; those
     with multivariable ``p_variable < multivariable_p`` are the predictors (one pass, no stepwise
-    iteration).  When no variable passes the screen, the variable with the smallest univariate p is
-    kept; when none stays significant in the multivariable model, the candidate with the smallest
-    multivariable p is kept — so a clinical model always exists, and a note says so.
+    iteration).  When that leaves no predictor (no variable passes the screen, or none stays significant
+    in the multivariable model), the variable with the smallest univariate p is kept alone
+    (:data:`FALLBACK_RULE`) — so a clinical model always exists, ``rule`` says which case applied and a
+    note says so.
     """
     notes: list[str] = []
     uni = univariate_table(X, y, types, interval, level, max_missing, levels)
@@ -69,21 +114,24 @@ def select_predictors(
     if p_uni.empty:
         raise ValueError("no clinical variable could be estimated; cannot build a clinical model")
     candidates = p_uni.index[p_uni < univariate_p].tolist()
-    multi = None
+    multi, rule, predictors = None, SELECTED, []
     if not candidates:
-        predictors = [p_uni.idxmin()]
-        notes.append(f"no variable had univariate p < {univariate_p}; kept the smallest p: {predictors[0]}")
+        rule = NONE_UNIVARIATE
     else:
         multi, _ = multivariable_table(X[candidates], y, types, interval, level, levels)
         p_multi = _variable_p(multi)
         predictors = [v for v in candidates if p_multi[v] < multivariable_p]
-        if not predictors:
-            predictors = [p_multi.idxmin()]
-            notes.append(
-                f"no candidate had multivariable p < {multivariable_p}; kept the smallest p: {predictors[0]}"
-            )
+        rule = SELECTED if predictors else NONE_MULTIVARIABLE
+    if not predictors:
+        predictors = [p_uni.idxmin()]
+        why = (
+            f"no variable had univariate p < {univariate_p}"
+            if rule == NONE_UNIVARIATE
+            else f"no candidate had multivariable p < {multivariable_p}"
+        )
+        notes.append(f"{why}; kept the smallest univariate p: {predictors[0]}")
     final, pipeline = multivariable_table(X[predictors], y, types, interval, level, levels)
-    return ClinicalSelection(uni, candidates, multi, predictors, final, pipeline, notes)
+    return ClinicalSelection(uni, candidates, multi, predictors, final, pipeline, notes, rule, p_uni)
 
 
 def out_of_fold_scores(
@@ -163,6 +211,7 @@ class SelectedClinicalModel(ClassifierMixin, BaseEstimator):
             levels=self.levels,
         )
         self.predictors_ = list(self.selection_.predictors)
+        self.rule_ = self.selection_.rule  # SELECTED, or why the single-best-variable fallback applied
         self.pipeline_ = self.selection_.pipeline
         return self
 

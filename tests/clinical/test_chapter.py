@@ -4,9 +4,11 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from clinical._noise import NONE_MULTIVARIABLE_SEED, NONE_UNIVARIATE_SEED, noise_run
 from clinical._toy import toy_cohort
 
 from splkit.clinical import chapter
+from splkit.clinical.selection import NONE_MULTIVARIABLE, NONE_UNIVARIATE
 from splkit.config import load_profile
 from splkit.run import predictions
 from splkit.run.report import load_results
@@ -109,3 +111,51 @@ def test_scores_stability_and_saved_model(chapter_run):
     validation = data.others[model["features"]]
     expected = saved.set_index("patient").loc[validation.index, "score"]
     np.testing.assert_allclose(model["estimator"].predict_proba(validation)[:, 1], expected)
+
+
+@pytest.mark.parametrize(
+    "seed, rule", [(NONE_UNIVARIATE_SEED, NONE_UNIVARIATE), (NONE_MULTIVARIABLE_SEED, NONE_MULTIVARIABLE)]
+)
+def test_noise_only_clinical_columns_follow_the_fallback_rule(tmp_path, seed, rule):
+    """Issue 14: clinical columns that are pure noise -- chapter 2 says so, the clinical model is the
+    best univariate predictor, flagged, and the run still has Clinical scores, a saved model and the
+    predictors chapter 5's Clinical-SVM and CDLR read."""
+    from splkit.models.data import clinical_encoder, clinical_predictors
+
+    run = noise_run(tmp_path, seed=seed)
+    settings = load_profile("default", overrides={"models": {"cv_folds": 3}}, run_dir=run.root)
+    data = chapter.training_data(settings)
+    selection = chapter.select(data, settings)
+    assert selection.rule == rule and len(selection.predictors) == 1
+    kept = selection.predictors[0]
+    assert kept == selection.univariate_p.idxmin()
+    screen = chapter.screen_summary(selection, data, settings)
+    if rule == NONE_UNIVARIATE:
+        assert selection.candidates == [] and "No clinical variable is significantly associated" in screen
+        assert chapter.multivariable(selection, settings) == (None, None)
+    else:
+        assert kept in selection.candidates and chapter.multivariable(selection, settings)[0] is not None
+    chapter.final_model(selection, data, settings)
+    note = chapter.rule_note(selection, settings)
+    assert "Fallback rule applied" in note and f"`{kept}` alone" in note and "CDLR" in note
+    clinical = load_results(run.root)["clinical"]
+    assert clinical["predictors"] == [kept] and clinical["fallback"] is True
+    assert clinical["rule_applied"].startswith(f"{rule}: no ")
+    assert f"kept the best univariate predictor {kept} (univariate p=" in clinical["rule_applied"]
+    chapter.nomogram(selection, data)
+    scores = chapter.score_patients(selection, data, settings)
+    assert scores.fitted.predictors_ == [kept] and scores.fitted.rule_ == rule
+    chapter.save_clinical_model(scores, data, settings)
+    # what chapter 5 reads for the Clinical-SVM and the CDLR (splkit.models.data, read only here)
+    table = pd.read_csv(run.cohort_csv)
+    assert clinical_predictors(run.root, table) == [kept]
+    encoder = clinical_encoder(run.root, [kept]).fit(table[[kept]])
+    assert encoder.transform(table[[kept]]).notna().all().all()
+
+
+def test_standard_rule_note_and_record(chapter_run):
+    run, settings, _, selection = chapter_run
+    note = chapter.rule_note(selection, settings)
+    assert note.startswith("Selection rule applied") and "Fallback" not in note
+    clinical = load_results(run.root)["clinical"]
+    assert clinical["rule_applied"].startswith("selected: ") and clinical["fallback"] is False

@@ -8,7 +8,14 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from splkit.clinical import make_clinical_pipeline
-from splkit.clinical.selection import SelectedClinicalModel, out_of_fold_scores, select_predictors
+from splkit.clinical.selection import (
+    NONE_MULTIVARIABLE,
+    NONE_UNIVARIATE,
+    SELECTED,
+    SelectedClinicalModel,
+    out_of_fold_scores,
+    select_predictors,
+)
 
 
 def test_select_predictors_keeps_signal_and_excludes_mostly_missing(toy):
@@ -79,3 +86,48 @@ def test_selected_model_takes_any_two_labels_and_checks_its_input(toy):
         SelectedClinicalModel().fit(X, np.linspace(0, 1, len(X)))
     with pytest.raises(ValueError, match="lacks the clinical predictors"):
         coded.predict_proba(X.drop(columns=coded.predictors_[0]))
+
+
+def test_fallback_rules_keep_the_best_univariate_predictor_and_say_so():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"a": rng.normal(size=60), "b": rng.normal(size=60)})
+    y = pd.Series(rng.integers(0, 2, 60))
+    selected = select_predictors(X, y, univariate_p=1e-9, interval="wald")
+    assert selected.rule == NONE_UNIVARIATE and selected.fallback and selected.multivariable is None
+    best = selected.univariate_p.idxmin()
+    assert selected.predictors == [best]
+    applied = selected.rule_applied(1e-9, 0.05)
+    assert applied.startswith("none_significant_univariate: no variable had univariate p < 1e-09")
+    assert f"kept the best univariate predictor {best} (univariate p=" in applied
+
+
+def test_fallback_when_none_survives_the_multivariable_step():
+    # two near-copies of one signal: each significant alone, neither once the other is in the model
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=120)
+    y = pd.Series((rng.uniform(size=120) < 1 / (1 + np.exp(-signal))).astype(int))
+    X = pd.DataFrame({"x1": signal + rng.normal(0, 0.01, 120), "x2": signal + rng.normal(0, 0.01, 120)})
+    selection = select_predictors(X, y, interval="wald")
+    assert selection.candidates == ["x1", "x2"] and selection.multivariable is not None
+    assert selection.rule == NONE_MULTIVARIABLE
+    assert selection.predictors == [selection.univariate_p.idxmin()]
+    assert selection.rule_applied().startswith("none_significant_multivariable: no candidate had")
+    model = SelectedClinicalModel().fit(X, y)
+    assert model.rule_ == NONE_MULTIVARIABLE and model.predictors_ == selection.predictors
+
+
+def test_standard_rule_is_recorded_as_selected(toy):
+    X, y = toy
+    selection = select_predictors(X, y, {"sex": "binary"}, interval="wald")
+    assert selection.rule == SELECTED and not selection.fallback
+    assert selection.rule_applied(0.05, 0.05).startswith("selected: ")
+
+
+def test_a_lone_multilevel_candidate_gets_its_likelihood_ratio_p():
+    rng = np.random.default_rng(5)
+    group = rng.choice(["a", "b", "c"], 150)
+    y = pd.Series((rng.uniform(size=150) < np.where(group == "c", 0.8, 0.3)).astype(int))
+    X = pd.DataFrame({"group": group, "noise": rng.normal(size=150)})
+    selection = select_predictors(X, y, {"group": "categorical"}, interval="wald")
+    assert selection.candidates == ["group"] and selection.predictors == ["group"]
+    assert selection.multivariable["p_variable"].notna().all()
