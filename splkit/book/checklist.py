@@ -23,6 +23,27 @@ METHODS = "[Methods](methods.md)"
 DATA = "[Data](data.md)"
 OWN = "[Use your own data](own_data.md)"
 
+#: CLEAR item 31 (segmentation reliability) by the reproducibility method chapter 3 used (``results.json``
+#: ``radiomics.robustness.method``, :mod:`splkit.radiomics.robustness`); ``None``: not known here.
+RELIABILITY = {
+    "readers": f"{C3} (ICC between two readers' masks; simulated readers with simulated data).",
+    "perturbation": f"{C3} (perturbation robustness: ICC over perturbed copies of the reader-1 mask, as there "
+    "were too few second-reader masks or the profile asked for it; inter-reader agreement was not assessed).",
+    "none": f"{C3}: not assessed (`radiomics.robustness: none`, no ICC filter).",
+    None: f"{C3} (ICC between two readers' masks, or over perturbed copies of the reader-1 mask when there are "
+    "too few second-reader masks; the chapter states which).",
+}
+#: CLEAR item 33 (dimension reduction), likewise.
+REDUCTION = {
+    method: f"{C3} ({step}Mann–Whitney U, Spearman, LASSO), {C4} (PCA fitted on training)."
+    for method, step in (
+        ("readers", "inter-reader ICC, "),
+        ("perturbation", "perturbation-robustness ICC, "),
+        ("none", "no ICC filter; "),
+        (None, "ICC, "),
+    )
+}
+
 #: (number, section, item, kind, where it is answered)
 ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
     (
@@ -144,7 +165,7 @@ ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
         "Data preparation",
         "Segmentation reliability analysis",
         "book",
-        f"{C3} (ICC between two readers' masks; simulated readers with simulated data).",
+        RELIABILITY[None],
     ),
     (32, "Data preparation", "Feature scaling details", "book", f"{C3}, {C5} (z-score fitted on training)."),
     (
@@ -152,7 +173,7 @@ ITEMS: tuple[tuple[int, str, str, str, str], ...] = (
         "Data preparation",
         "Dimension reduction details",
         "book",
-        f"{C3} (ICC, Mann–Whitney U, Spearman, LASSO), {C4} (PCA fitted on training).",
+        REDUCTION[None],
     ),
     (34, "Modeling", "Algorithm details", "book", f"{C2} (logistic regression), {C5} (SVMs, stacking)."),
     (35, "Modeling", "Training and tuning details", "book", f"{C5}; grids in {METHODS}."),
@@ -267,12 +288,18 @@ WITHOUT_CLINICAL = {
 }
 
 
-def checklist_markdown(simulated: bool, absence: str = "") -> str:
+def checklist_markdown(simulated: bool, absence: str = "", robustness: str | None = None) -> str:
     """The CLEAR table for this run; items simulated data cannot answer are marked as such.  ``absence``
     (:func:`splkit.models.available.absence_note`, "" with a clinical arm) is the sentence saying why
-    the clinical-arm items point elsewhere."""
+    the clinical-arm items point elsewhere; ``robustness`` (``radiomics.robustness.method`` of
+    ``results.json``) names the reproducibility method of items 31 and 33."""
     lines = ["| No. | Section | Item | Status | Where in this book |", "|---|---|---|---|---|"]
+    by_method = {
+        31: RELIABILITY.get(robustness, RELIABILITY[None]),
+        33: REDUCTION.get(robustness, REDUCTION[None]),
+    }
     for number, section, item, kind, where in ITEMS:
+        where = by_method.get(number, where)
         if absence and number in WITHOUT_CLINICAL:
             where = f"{WITHOUT_CLINICAL[number]} {absence}"
         lines.append(f"| {number} | {section} | {item} | {STATUS[(kind, simulated)]} | {where} |")

@@ -109,7 +109,11 @@ def settings_markdown(run_dir: Path) -> str:
     text = settings_file.read_text()
     settings = yaml.safe_load(text) or {}
     comments = setting_comments()
-    rows = [[f"`{key}`", _value(value), comments.get(key, "")] for key, value in flatten(settings).items()]
+    used = {"radiomics.robustness": robustness_used(run_dir)}
+    rows = [
+        [f"`{key}`", _value(value) + used.get(key, ""), comments.get(key, "")]
+        for key, value in flatten(settings).items()
+    ]
     return (
         f"The seed of this run is **{settings.get('seed', 'not recorded in this run')}**: every random step "
         "(split, cross-validation folds, bootstrap, SVM probability calibration) takes its "
@@ -120,6 +124,19 @@ def settings_markdown(run_dir: Path) -> str:
         + ("" if text.endswith("\n") else "\n")
         + "```\n:::\n"
     )
+
+
+def robustness_used(run_dir: Path) -> str:
+    """The reproducibility method chapter 3 used (``results.json`` ``radiomics.robustness``), to follow the
+    setting's value: `readers` may have fallen back to perturbation robustness, which is not inter-reader
+    agreement; "" when the run did not record it."""
+    from splkit.run.report import load_results, lookup
+
+    recorded = lookup(load_results(run_dir), "radiomics.robustness") or {}
+    if not recorded.get("label"):
+        return ""
+    why = f": {recorded['reason']}" if recorded.get("method") != recorded.get("requested") else ""
+    return f" (used: {recorded['label']}{why})"
 
 
 # --------------------------------------------------------------------------------------- software

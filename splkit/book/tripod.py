@@ -48,7 +48,7 @@ _TABLE = """
 8a | Outcome | Definition of the outcome, how and when assessed, rationale, consistency across groups | sim | The simulated label ({DATA}; {CARD}); a real study names its reference standard (e.g. pathology, follow-up).
 8b | Outcome | Qualifications and demographics of outcome assessors (subjective assessment) | sim | No assessors for a simulated label.
 8c | Outcome | Blinding of outcome assessment | sim | No assessors for a simulated label.
-9a | Predictors | Choice of initial predictors and any pre-selection before model building | book | {C1} (data dictionary; variables with more than 30 % missing excluded), {C2} (univariate screening), {C3} (preset features, ICC filter), {C4}; {CARD}.
+9a | Predictors | Choice of initial predictors and any pre-selection before model building | book | {C1} (data dictionary; variables with more than 30 % missing excluded), {C2} (univariate screening), {C3} (preset features, {ICC_FILTER}), {C4}; {CARD}.
 9b | Predictors | Definition of all predictors, how and when measured, blinding of their assessment | own | {C1} (`variables.csv`), {C3} (the preset states every setting), {C4} (backbone and weights); when and how the real values were measured: report it for your cohort.
 9c | Predictors | Qualifications and demographics of predictor assessors (subjective measurement) | sim | The lesion masks are drawn by simulated readers ({DATA}); a real study says who segmented.
 10 | Sample size | How the study size was arrived at, for development and evaluation, with any calculation | book | {C1}, "Is the training cohort large enough?" (Riley et al.'s criteria for each model's candidate parameters); the simulated size mirrors the paper ({DATA}); the validation size is not justified by a calculation.
@@ -143,7 +143,16 @@ def links(external: bool) -> dict[str, str]:
     }
 
 
-def tripod_markdown(simulated: bool, external: bool = False) -> str:
+#: Item 9a's name for chapter 3's reproducibility filter, by ``radiomics.robustness.method`` (``None``: not known).
+ICC_FILTER = {
+    "readers": "inter-reader ICC filter",
+    "perturbation": "perturbation-robustness ICC filter, not inter-reader agreement",
+    "none": "no ICC filter: reproducibility not assessed",
+    None: "ICC filter",
+}
+
+
+def tripod_markdown(simulated: bool, external: bool = False, robustness: str | None = None) -> str:
     """The TRIPOD+AI table for this run, one section heading row per section.
 
     Parameters
@@ -152,8 +161,10 @@ def tripod_markdown(simulated: bool, external: bool = False) -> str:
         Whether the run analysed the simulated cohort: items about real patients are marked as such.
     external
         Whether the run has chapter 7 (an external cohort); otherwise chapter 7 is named, not linked.
+    robustness
+        The reproducibility method chapter 3 used (``results.json`` ``radiomics.robustness.method``).
     """
-    where_links = links(external)
+    where_links = links(external) | {"ICC_FILTER": ICC_FILTER.get(robustness, ICC_FILTER[None])}
     lines = ["| No. | Topic | Item | Status | Where in this book |", "|---|---|---|---|---|"]
     section = None
     for number, sec, topic, item, kind, where in ITEMS:

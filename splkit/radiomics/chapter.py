@@ -6,7 +6,7 @@ The notebook narrates; every number it shows is computed here (or in :mod:`splki
 
     preset = load_preset(settings.radiomics.preset)
     extraction = chapter.extract(settings, preset)        # features/radiomics*.parquet
-    icc = chapter.reproducibility(settings, extraction)   # features/rad_candidates.parquet
+    icc = chapter.reproducibility(settings, extraction)   # features/rad_candidates.parquet (radiomics.robustness)
     chapter.harmonisation(settings, icc)                  # radiomics.harmonise: combat only
     selection = chapter.select(settings, extraction, icc)
     coefficients = chapter.rad_features(settings, selection, icc)
@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 
 from splkit.book.plots import show
 from splkit.radiomics import figures, workflow
+from splkit.radiomics import robustness as robust
 from splkit.radiomics.extract import ExtractionResult, count_by_image_type, pyradiomics_version
 from splkit.radiomics.harmonise import COMBAT_MODEL, ComBat, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset
@@ -174,8 +175,10 @@ def exclusions(extraction: Extraction) -> pd.DataFrame:
 
 @dataclass
 class Reproducibility:
-    """The inter-reader ICC per feature, the features passing it (all patients) and the ICC sample size.
+    """The ICC per feature, the features passing it (all patients) and the ICC sample size.
 
+    ``robustness`` says over what the ICC was computed (:mod:`splkit.radiomics.robustness`: between
+    readers, over perturbed reader-1 masks, or not at all) and ``cost`` what the perturbed masks cost.
     With ``radiomics.harmonise: combat``, ``candidates`` are harmonised (ComBat fitted on the training
     patients), ``unharmonised`` keeps them as extracted, and ``combat`` is the fitted transformer.
     """
@@ -186,11 +189,23 @@ class Reproducibility:
     unharmonised: pd.DataFrame | None = None
     combat: ComBat | None = None
     table: pd.DataFrame | None = None
+    robustness: robust.Robustness | None = None
+    cost: dict[str, Any] | None = None
+
+    @property
+    def method(self) -> str:
+        return self.robustness.method if self.robustness is not None else "readers"
+
+
+def _who(settings) -> str:
+    return "training patients" if settings.radiomics.get("icc_patients", "train") == "train" else "patients"
 
 
 def reproducibility(settings, extraction: Extraction) -> Reproducibility:
-    """The ICC filter: write ``features/rad_candidates.parquet`` and ``tables/radiomics_icc.csv``, record
-    ``radiomics.icc``, show the ICC histogram.
+    """The ICC filter by ``radiomics.robustness`` (:func:`splkit.radiomics.workflow.reproducibility_filter`):
+    write ``features/rad_candidates.parquet`` and ``tables/radiomics_icc.csv``, record
+    ``radiomics.robustness`` and ``radiomics.icc``, show the ICC histogram (none of the three with
+    ``none``).
 
     With ``radiomics.harmonise: combat`` the candidates written are harmonised by ComBat estimated on the
     training patients only (:func:`splkit.radiomics.harmonise.fit_on_training`); the fitted ComBat is
@@ -199,16 +214,27 @@ def reproducibility(settings, extraction: Extraction) -> Reproducibility:
     run, rad = RunDir(settings.run_path), settings.radiomics
     table = extraction.cohort.table
     reader1, reader2 = extraction.reader1.features, extraction.reader2.features
-    values, candidates = workflow.icc_filter(settings, reader1, reader2, table)
-    result = Reproducibility(values, candidates, len(workflow.icc_patients(settings, table, reader2)))
+    filtered = workflow.reproducibility_filter(settings, extraction.cohort, reader1, reader2)
+    values, candidates = filtered.values, filtered.candidates
+    extra = dict(robustness=filtered.robustness, cost=filtered.cost)
+    result = Reproducibility(values, candidates, filtered.n_patients, **extra)
     if harmonise_method(settings) == "combat":
         combat, candidates = fit_on_training(candidates, table)
-        result = Reproducibility(values, candidates, result.n_patients, result.candidates, combat, table)
+        result = Reproducibility(
+            values, candidates, result.n_patients, result.candidates, combat, table, **extra
+        )
         run.model(COMBAT_MODEL).parent.mkdir(parents=True, exist_ok=True)
         atomic_dump(combat, run.model(COMBAT_MODEL))
         record(run, "radiomics.harmonisation", combat.describe())
     run.rad_candidates.parent.mkdir(parents=True, exist_ok=True)
     atomic_parquet(candidates, run.rad_candidates)
+    record(
+        run,
+        "radiomics.robustness",
+        filtered.robustness.describe() | ({"cost": filtered.cost} if filtered.cost else {}),
+    )
+    if result.method == "none":
+        return result
     write_table(run, "radiomics_icc", values.to_frame())
     record(
         run,
@@ -222,7 +248,8 @@ def reproducibility(settings, extraction: Extraction) -> Reproducibility:
             "kept": candidates.shape[1],
         },
     )
-    show(figures.icc_histogram(values, rad.icc_threshold), run, "radiomics_icc")
+    figure = figures.icc_histogram(values, rad.icc_threshold)
+    show(robust.titled(figure, result.method, values, rad.icc_threshold), run, "radiomics_icc")
     return result
 
 
@@ -250,12 +277,13 @@ def harmonisation(settings, icc: Reproducibility) -> str:
 
 
 def icc_sentence(settings, icc: Reproducibility) -> str:
-    """Markdown: how many features passed the ICC threshold, on how many patients."""
+    """Markdown: the method used (and why), how many features passed the ICC threshold, on how many
+    patients, and the figure's caption (:func:`splkit.radiomics.robustness.reproducibility_text`)."""
     rad = settings.radiomics
-    return (
-        f"ICC on {icc.n_patients} training patients with two readers: {icc.candidates.shape[1]} of "
-        f"{len(icc.values)} features have {rad.icc_type} ≥ {rad.icc_threshold}."
-    )
+    method = icc.robustness or robust.Robustness("readers", "readers", "")
+    kept = (icc.candidates.shape[1], len(icc.values))
+    args = (rad.icc_type, rad.icc_threshold, icc.n_patients, kept, _who(settings))
+    return robust.reproducibility_text(method, *args, cost=icc.cost)
 
 
 # --- selection ------------------------------------------------------------------------------------
@@ -278,7 +306,7 @@ def select(settings, extraction: Extraction, icc: Reproducibility) -> RadSelecti
     """Fit the selection chain on the training cohort (:func:`splkit.selection.select_features`); show the
     funnel figure and record ``radiomics.counts``."""
     pipeline, funnel, _ = select_features(settings, icc.candidates, extraction.cohort.table)
-    funnel["step"] = funnel["step"].replace(FUNNEL_LABELS)
+    funnel["step"] = funnel["step"].replace(FUNNEL_LABELS | {"input": robust.funnel_step(icc.method)})
     extracted = sum(extraction.per_image_type.values())
     funnel = pd.concat([pd.DataFrame({"step": ["extracted"], "n_features": [extracted]}), funnel])
     funnel = funnel[funnel["step"] != FUNNEL_LABELS["zscore"]].reset_index(drop=True)
@@ -305,7 +333,8 @@ def rad_features(settings, selection: RadSelection, icc: Reproducibility) -> pd.
     ``tables/radiomics_selected.csv``, record ``radiomics.selected``, ``coefficients`` and ``lasso``, show
     the coefficient figure."""
     run, lasso = RunDir(settings.run_path), selection.lasso
-    coefficients = workflow.coefficient_table(selection.pipeline, icc.values)
+    values = icc.values if icc.method != "none" else None
+    coefficients = workflow.coefficient_table(selection.pipeline, values, robust.icc_column(icc.method))
     write_table(run, "radiomics_selected", coefficients)
     record(run, "radiomics.selected", list(coefficients.index))
     record(run, "radiomics.coefficients", coefficients["coefficient"].to_dict())
@@ -340,8 +369,10 @@ def summary(
         f"Extracted {counts['extracted']} features per image with preset `{preset.name}` "
         f"(pyradiomics {pyradiomics_version()}) in {extraction.seconds:.0f} s "
         f"({extraction.n_computed} images extracted now). "
-        f"{counts['after_icc']} were reproducible between readers ({rad.icc_type} ≥ {rad.icc_threshold}, "
-        f"{icc.n_patients} training patients), {counts['after_mannwhitney']} differed between benign and "
+        + robust.summary_phrase(
+            icc.method, counts["after_icc"], rad.icc_type, rad.icc_threshold, icc.n_patients, _who(settings)
+        )
+        + f", {counts['after_mannwhitney']} differed between benign and "
         f"malignant lesions (Mann-Whitney p < {sel.univariate_p}), {counts['after_spearman']} remained after "
         f"removing redundant ones, and the LASSO ({sel.lasso_rule} rule) kept {counts['after_lasso']}:",
         "",

@@ -1,4 +1,8 @@
-"""Intraclass correlation between readers, for every feature at once.
+"""Intraclass correlation between readers (or segmentations), for every feature at once.
+
+The ``k`` columns are the raters: two readers' masks (inter-reader agreement), or the reader-1 mask
+and its perturbed copies (perturbation robustness, :mod:`splkit.radiomics.robustness`); :func:`icc`
+takes any number of tables.
 
 Two-way ANOVA forms of Shrout & Fleiss (Psychol Bull 1979;86:420-428), as named by McGraw & Wong
 (Psychol Methods 1996;1:30-46) and reported by Koo & Li (J Chiropr Med 2016;15:155-163):
@@ -8,7 +12,7 @@ Two-way ANOVA forms of Shrout & Fleiss (Psychol Bull 1979;86:420-428), as named 
 - ``ICC2``: ICC(2,1), two-way random effects, absolute agreement, single rater:
   ``(MSR - MSE) / (MSR + (k - 1) MSE + k (MSC - MSE) / n)``;
 
-with ``n`` patients, ``k`` readers, MSR / MSC / MSE the mean squares of patients (rows), readers
+with ``n`` patients, ``k`` readers (segmentations), MSR / MSC / MSE the mean squares of patients (rows), readers
 (columns) and residual.  Checked against ``pingouin.intraclass_corr`` in ``tests/test_icc.py``.
 A feature that is constant over patients and readers has no defined ICC (NaN), and fails any threshold.
 """

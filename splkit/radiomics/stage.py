@@ -1,10 +1,13 @@
 """The radiomics stage of a fitted study: preset + the ICC-passed candidate features, for any cohort.
 
 :class:`RadiomicsStage` is chapter 3 as one scikit-learn-style transformer.  ``fit`` extracts both
-readers' features of a cohort and keeps the features whose inter-reader ICC (on the training patients)
-reaches the threshold (:func:`splkit.radiomics.workflow.icc_filter`); :meth:`RadiomicsStage.from_run`
-takes what notebook 03 already fitted (``features/rad_candidates.parquet`` and the preset recorded in
-``results.json``).  ``transform`` extracts the reader-1 features of any cohort — training, validation,
+readers' features of a cohort and keeps the features whose ICC (on the training patients) reaches the
+threshold, by ``radiomics.robustness`` (:func:`splkit.radiomics.workflow.reproducibility_filter`): between
+the readers (inter-reader agreement), over perturbed reader-1 masks when the cohort has too few
+second-reader masks or the profile asks for it (perturbation robustness), or no filter (``none``); the
+method used is ``robustness_`` and goes into the study's manifest.  :meth:`RadiomicsStage.from_run`
+takes what notebook 03 already fitted (``features/rad_candidates.parquet``, the preset and the
+robustness method recorded in ``results.json``).  ``transform`` extracts the reader-1 features of any cohort — training, validation,
 external or new patients without labels — with the same preset text and the cohort's pixel spacing,
 through the per-image cache of :func:`splkit.radiomics.workflow.extract_for`, and returns exactly the
 candidate columns.  With ``harmonise="combat"`` (``radiomics.harmonise``) the stage also holds the ComBat
@@ -12,7 +15,8 @@ estimated on the training patients (:mod:`splkit.radiomics.harmonise`) and ``tra
 the cohort's ``centre`` column, to every cohort; a centre without training patients is an error naming it.
 
 Reference: van Griethuysen JJM et al. Computational radiomics system to decode the radiographic
-phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics); Koo & Li, J Chiropr Med 2016;15:155 (ICC).
+phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics); Koo & Li, J Chiropr Med 2016;15:155 (ICC);
+Zwanenburg A et al. Sci Rep. 2019;9:614 (perturbation robustness).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from splkit.radiomics import workflow
 from splkit.radiomics.extract import pyradiomics_version
 from splkit.radiomics.harmonise import COMBAT_MODEL, centres_of, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset, PresetError, load_preset, validate_preset
+from splkit.radiomics.robustness import LABELS, requested_method
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
 
@@ -56,8 +61,12 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
     preset
         A shipped preset name (``"ultrasound2d"``) or a preset YAML path (``radiomics.preset``).
     icc_type, icc_threshold, icc_patients
-        The inter-reader filter of ``fit`` (``radiomics.icc_type``, ``icc_threshold``,
+        The ICC filter of ``fit`` (``radiomics.icc_type``, ``icc_threshold``,
         ``icc_patients``: ``"train"`` or ``"all"``).
+    robustness
+        ``"readers"``, ``"perturbation"`` or ``"none"`` (``radiomics.robustness``): what the ICC compares.
+    seed
+        The profile's ``seed`` (the perturbed masks' translations).
     harmonise
         ``"none"`` or ``"combat"`` (``radiomics.harmonise``): ComBat by centre, fitted on the training patients.
     cache_dir
@@ -78,10 +87,15 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         pyradiomics at fitting time (the extraction cache is keyed by the running version).
     combat_ : ComBat or None
         The ComBat fitted on the training patients' candidates (``harmonise="combat"``), else ``None``.
+    robustness_ : dict
+        The reproducibility method used (``method``, ``requested``, ``label``, ``reason``): the
+        ``radiomics.robustness`` entry of ``results.json``.
     """
 
-    #: Class default, so that studies pickled before the parameter existed still describe themselves.
+    #: Class defaults, so that studies pickled before the parameters existed still describe themselves.
     harmonise = "none"
+    robustness = "readers"
+    seed = 0
 
     def __init__(
         self,
@@ -90,6 +104,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         icc_threshold: float = 0.75,
         icc_patients: str = "train",
         harmonise: str = "none",
+        robustness: str = "readers",
+        seed: int = 0,
         cache_dir: str | None = None,
         n_jobs: int = 1,
         progress: bool = False,
@@ -99,6 +115,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         self.icc_threshold = icc_threshold
         self.icc_patients = icc_patients
         self.harmonise = harmonise
+        self.robustness = robustness
+        self.seed = seed
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
         self.progress = progress
@@ -108,6 +126,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         """The profile-shaped mapping :mod:`splkit.radiomics.workflow` reads."""
         return {
             "n_jobs": int(self.n_jobs),
+            "seed": int(self.seed),
             "radiomics": {
                 "preset": self.preset,
                 "cache_dir": self.cache_dir,
@@ -115,6 +134,7 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
                 "icc_type": self.icc_type,
                 "icc_threshold": float(self.icc_threshold),
                 "icc_patients": self.icc_patients,
+                "robustness": self.robustness,
             },
         }
 
@@ -128,6 +148,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
             icc_threshold=float(rad.get("icc_threshold", 0.75)),
             icc_patients=str(rad.get("icc_patients", "train")),
             harmonise=harmonise_method(settings),
+            robustness=requested_method(settings),
+            seed=int(settings.get("seed", 0)),
             cache_dir=rad.get("cache_dir"),
             n_jobs=int(settings.get("n_jobs", 1)),
         )
@@ -141,15 +163,18 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         """Extract both readers' features of ``cohort`` and keep the features passing the ICC filter.
 
         The ICC uses the training patients with a reader-2 mask (``icc_patients="train"``), as in
-        notebook 03; ComBat (``harmonise="combat"``) is estimated on the training patients only.
+        notebook 03, or the perturbed reader-1 masks of the training patients (``robustness``, with the
+        same fallback); ComBat (``harmonise="combat"``) is estimated on the training patients only.
         """
         preset = load_preset(self.preset)
         settings = self._settings()
         reader1 = workflow.extract_for(settings, cohort, reader=1, preset=preset, progress=self.progress)
         reader2 = workflow.extract_for(settings, cohort, reader=2, preset=preset, progress=self.progress)
-        self.icc_, candidates = workflow.icc_filter(
-            settings, reader1.features, reader2.features, cohort.table
+        filtered = workflow.reproducibility_filter(
+            settings, cohort, reader1.features, reader2.features, preset, self.progress
         )
+        self.icc_, candidates = filtered.values, filtered.candidates
+        self.robustness_ = filtered.robustness.describe()
         self._set_preset(preset)
         self.columns_ = [str(c) for c in candidates.columns]
         self.n_features_in_ = len(self.columns_)
@@ -179,6 +204,10 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
                 f"extracted with sha256 {recorded} (results.json radiomics.preset_sha256): rerun notebook 03"
             )
         stage._set_preset(preset)
+        stage.robustness_ = lookup(results, "radiomics.robustness") or {
+            "method": "readers",
+            "label": LABELS["readers"],
+        }
         stage.columns_ = [str(c) for c in pd.read_parquet(path).columns if c != "patient"]
         stage.n_features_in_ = len(stage.columns_)
         stage.combat_ = None
@@ -253,11 +282,14 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         return np.asarray(self.columns_, dtype=object)
 
     def describe(self) -> dict[str, Any]:
-        """The manifest entry: preset name and sha256, pyradiomics version, number of candidate features."""
+        """The manifest entry: preset name and sha256, pyradiomics version, number of candidate features,
+        the reproducibility method (studies saved before it existed used the readers')."""
         check_is_fitted(self, "columns_")
+        robustness = getattr(self, "robustness_", None) or {"method": "readers", "label": LABELS["readers"]}
         return {
             "preset": self.preset_name_,
             "preset_sha256": self.preset_sha256_,
             "pyradiomics": self.pyradiomics_version_,
             "n_candidate_features": len(self.columns_),
+            "robustness": {k: robustness[k] for k in ("method", "label", "reason") if k in robustness},
         } | ({"harmonisation": self.combat_.describe()} if getattr(self, "combat_", None) is not None else {})

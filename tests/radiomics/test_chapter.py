@@ -168,3 +168,97 @@ def test_combat_is_fitted_on_training_only(extraction, tmp_path):
         stage.harmonised(icc.unharmonised[stage.columns_], table.assign(centre="Hospital C"))
     with pytest.raises(ValueError, match="no centre column"):
         stage.harmonised(icc.unharmonised[stage.columns_], table.drop(columns="centre"))
+
+
+def without_reader2(extraction, monkeypatch, scale=0.05):
+    """The synthetic extraction with no reader-2 masks; the perturbed masks' features (4 tables of reader 1
+    plus noise, one feature not robust) replace the real extraction of :func:`workflow.extract_perturbed`."""
+    from splkit.radiomics import workflow
+
+    reader1 = extraction.reader1.features
+    empty = ExtractionResult(reader1.iloc[:0, :0], seconds=0.0, n_cached=0, n_computed=0)
+    calls = []
+
+    def perturbed(settings, cohort, patients, preset=None, progress=True, engine=None):
+        calls.append(list(patients))
+        rng = np.random.default_rng(len(calls))
+        out = []
+        for _ in range(4):
+            table = reader1.loc[patients].copy()
+            table[FEATURES] += rng.normal(scale=scale, size=(len(patients), len(FEATURES)))
+            table["original_firstorder_F5"] = 1.0
+            table["wavelet-LL_glcm_G3"] = rng.normal(size=len(patients))  # not robust
+            out.append(ExtractionResult(table, seconds=1.0, n_cached=0, n_computed=len(patients)))
+        return out
+
+    monkeypatch.setattr(workflow, "extract_perturbed", perturbed)
+    return chapter.Extraction(extraction.cohort, extraction.reader1, empty, 4.0, 2), calls
+
+
+def test_no_second_reader_falls_back_to_perturbation(extraction, monkeypatch, tmp_path):
+    from splkit.radiomics.stage import RadiomicsStage
+
+    settings = load_profile("smoke", run_dir=tmp_path, overrides={"selection": {"lasso_cv_folds": 3}})
+    assert settings.radiomics.robustness == "readers"
+    run = RunDir(tmp_path)
+    single, calls = without_reader2(extraction, monkeypatch)
+    icc = chapter.reproducibility(settings, single)
+    n_train = int((extraction.cohort.table["cohort"] == "train").sum())
+    assert calls and len(calls[0]) == n_train == icc.n_patients  # training patients only
+    assert icc.method == "perturbation" and "wavelet-LL_glcm_G3" not in icc.candidates
+    recorded = load_results(tmp_path)["radiomics"]
+    assert (
+        recorded["robustness"]["method"] == "perturbation"
+        and recorded["robustness"]["requested"] == "readers"
+    )
+    assert "only 0 training patients" in recorded["robustness"]["reason"]
+    assert recorded["robustness"]["cost"]["images"] == 4 * n_train
+    assert recorded["icc"]["patients"] == n_train
+
+    text = chapter.icc_sentence(settings, icc)
+    assert "perturbation robustness" in text and "`radiomics.robustness: readers`" in text
+    assert "two readers" not in text and "not inter-reader agreement" in text
+    figure = run.figure("radiomics_icc").read_text()
+    assert "Perturbation robustness" in figure and "Inter-reader" not in figure and "reader 2" not in figure
+
+    selection = chapter.select(settings, single, icc)
+    assert "ICC filter (perturbation robustness)" in list(selection.funnel["step"])
+    coefficients = chapter.rad_features(settings, selection, icc)
+    assert "icc_perturbation" in coefficients and "icc" not in coefficients
+    summary = chapter.summary(
+        settings, SimpleNamespace(name="synthetic"), single, icc, selection, coefficients
+    )
+    assert (
+        "perturbation robustness, not inter-reader agreement" in summary and "between readers" not in summary
+    )
+    stage = RadiomicsStage.from_run(run, settings)
+    assert stage.describe()["robustness"]["method"] == "perturbation"
+
+
+def test_readers_unchanged_and_named(extraction, tmp_path):
+    settings = load_profile("smoke", run_dir=tmp_path)
+    icc = chapter.reproducibility(settings, extraction)
+    assert (
+        icc.method == "readers" and load_results(tmp_path)["radiomics"]["robustness"]["method"] == "readers"
+    )
+    text = chapter.icc_sentence(settings, icc)
+    assert "**inter-reader agreement**" in text and "perturbation" not in text
+    assert "Inter-reader ICC" in RunDir(tmp_path).figure("radiomics_icc").read_text()
+
+
+def test_robustness_none_keeps_every_feature(extraction, monkeypatch, tmp_path):
+    overrides = {"radiomics": {"robustness": "none"}, "selection": {"lasso_cv_folds": 3}}
+    settings = load_profile("smoke", run_dir=tmp_path, overrides=overrides)
+    single, calls = without_reader2(extraction, monkeypatch)
+    icc = chapter.reproducibility(settings, single)
+    assert not calls and icc.method == "none" and list(icc.candidates.columns) == FEATURES
+    results = load_results(tmp_path)["radiomics"]
+    assert results["robustness"]["method"] == "none" and "icc" not in results
+    assert not RunDir(tmp_path).figure("radiomics_icc").exists()
+    assert "Reproducibility was not assessed" in chapter.icc_sentence(settings, icc)
+    selection = chapter.select(settings, single, icc)
+    assert selection.funnel["step"][1] == "all features (no ICC filter)"
+    coefficients = chapter.rad_features(settings, selection, icc)
+    assert "icc" not in coefficients and "icc_perturbation" not in coefficients
+    text = chapter.summary(settings, SimpleNamespace(name="synthetic"), single, icc, selection, coefficients)
+    assert "reproducibility was not assessed" in text

@@ -49,6 +49,30 @@ def test_matches_pingouin_on_two_readers():
         assert ours.attrs["n_patients"] == n
 
 
+def test_matches_pingouin_on_five_segmentations():
+    """k tables (the reader-1 mask and four perturbed copies: splkit.radiomics.robustness) -> ICC over k."""
+    rng = np.random.default_rng(11)
+    n, k = 30, 5
+    truth = rng.normal(size=n) * 3
+    tables = [
+        pd.DataFrame({"f": truth + shift + rng.normal(scale=0.8, size=n)}, index=[f"P{i}" for i in range(n)])
+        for shift in (0.0, -0.5, -0.2, 0.2, 0.5)
+    ]
+    long = pd.DataFrame(
+        {
+            "target": np.tile(np.arange(n), k),
+            "rater": np.repeat(np.arange(k), n),
+            "score": np.concatenate([t["f"].to_numpy() for t in tables]),
+        }
+    )
+    reference = pingouin.intraclass_corr(long, targets="target", raters="rater", ratings="score")
+    reference = reference.set_index("Type")["ICC"]
+    for kind, name in (("ICC3", "ICC(C,1)"), ("ICC2", "ICC(A,1)")):
+        assert icc(tables, icc_type=kind)["f"] == pytest.approx(float(reference[name]), abs=1e-10)
+    identical = icc([tables[0]] * k)  # five identical segmentations: ICC 1
+    assert identical["f"] == pytest.approx(1.0, abs=1e-12)
+
+
 def test_only_common_patients_and_constant_features():
     r1 = pd.DataFrame({"x": [1.0, 2, 3, 4], "c": 5.0}, index=["P1", "P2", "P3", "P4"])
     r2 = pd.DataFrame({"x": [1.1, 2.1, 2.9], "c": 5.0}, index=["P1", "P2", "P3"])

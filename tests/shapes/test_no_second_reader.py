@@ -1,0 +1,82 @@
+"""Issue 14, a cohort without second-reader masks (no ``masks_reader2/`` folder): chapter 3 falls back from
+inter-reader agreement to perturbation robustness, says so, and the book runs and builds end to end."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+import yaml
+
+from splkit.config import PROJECT_ROOT
+from splkit.radiomics.robustness import N_PERTURBATIONS
+from splkit.simulate import simulate_cohort
+
+N_PATIENTS = 60
+
+
+def no_second_reader_profile(tmp_path, n: int = N_PATIENTS):
+    """A simulated cohort whose ``masks_reader2/`` folder is removed, and a profile (``extends: smoke``)."""
+    cohort = simulate_cohort(n=n, seed=0, out=tmp_path / "cohort", n_reader2=0, progress=False)
+    shutil.rmtree(cohort / "masks_reader2")
+    profile = tmp_path / "no_second_reader.yaml"
+    profile.write_text(
+        yaml.safe_dump(
+            {"extends": "smoke", "name": "no-second-reader", "data": {"path": str(cohort), "simulate": False}}
+        )
+    )
+    return profile
+
+
+@pytest.mark.slow
+def test_no_second_reader_falls_back_to_perturbation_robustness(tmp_path):
+    profile = no_second_reader_profile(tmp_path)
+    run_dir, site = tmp_path / "run", tmp_path / "site"
+    start = time.perf_counter()
+    for command in (
+        ["run", "--profile", str(profile), "--run-dir", str(run_dir)],
+        ["book", "--profile", str(profile), "--run-dir", str(run_dir), "--output", str(site)],
+    ):
+        completed = subprocess.run(
+            [sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True, capture_output=True
+        )
+        assert completed.returncode == 0, (
+            f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
+        )
+
+    results = json.loads((run_dir / "results.json").read_text())
+    assert results["cohort"]["n_reader2_masks"] == 0
+    robustness = results["radiomics"]["robustness"]
+    assert robustness["method"] == "perturbation" and robustness["requested"] == "readers"
+    assert robustness["label"] == "perturbation robustness"
+    assert robustness["reason"].startswith("only 0 training patients have a second reader's mask")
+    n_train = results["cohort"]["cohorts"]["train"]["n"]
+    cost = robustness["cost"]
+    assert cost["patients"] == n_train == results["radiomics"]["icc"]["patients"]
+    assert cost["images"] == N_PERTURBATIONS * n_train
+    print(
+        f"no-second-reader run + book: {time.perf_counter() - start:.0f} s; perturbed masks: "
+        f"{cost['images_extracted_now']} extracted in {cost['seconds']} s, "
+        f"{cost['seconds_per_patient']} s per training patient"
+    )
+    assert pd.read_parquet(run_dir / "features" / "radiomics_reader2.parquet").empty
+    assert (
+        results["radiomics"]["counts"]["after_icc"]
+        == pd.read_parquet(run_dir / "features" / "rad_candidates.parquet").shape[1]
+    )
+
+    chapter3 = (run_dir / "notebooks" / "03_radiomics.ipynb").read_text()
+    assert "Method: **perturbation robustness**, not inter-reader agreement" in chapter3
+    assert "but only 0 training patients have a second reader" in chapter3
+    assert "with two readers:" not in chapter3 and "were reproducible between readers" not in chapter3
+    figure = (run_dir / "figures" / "radiomics_icc.html").read_text()
+    assert "Perturbation robustness" in figure and "Inter-reader" not in figure
+    manifest = json.loads((run_dir / "study" / "manifest.json").read_text())
+    assert manifest["radiomics"]["robustness"]["method"] == "perturbation"
+    methods = (site / "_build" / "html" / "methods.html").read_text()
+    assert "used: perturbation robustness" in methods
