@@ -324,7 +324,16 @@ def cost_sentence(cost: Mapping[str, Any]) -> str:
         f"now, the others from the cache) in {cost['seconds']:.0f} s"
     )
     per_patient = cost.get("seconds_per_patient")
-    return text + (f", {per_patient:.2f} s per patient." if per_patient is not None else ".")
+    text += f", {per_patient:.2f} s per patient." if per_patient is not None else "."
+    excluded = cost.get("excluded") or []
+    if excluded:
+        patients = sorted({e["patient"] for e in excluded})
+        who = f"{len(patients)} patient{'s' if len(patients) != 1 else ''} ({', '.join(patients)})"
+        text += (
+            f" Perturbed masks not extracted: {len(excluded)} (pyradiomics refused them, e.g. a "
+            f"lesion too small once shrunk), so {who} {'is' if len(patients) == 1 else 'are'} left out of the ICC."
+        )
+    return text
 
 
 def summary_phrase(

@@ -126,9 +126,13 @@ def extract_perturbed(
     """Extract the perturbed reader-1 masks of ``patients`` (one result per perturbation), through the cache.
 
     The masks are written into ``<radiomics.cache_dir>/perturbed_masks`` (content-hashed, atomic) from the
-    profile's ``seed`` (:func:`splkit.radiomics.robustness.perturbed_tasks`).
+    profile's ``seed`` (:func:`splkit.radiomics.robustness.perturbed_tasks`).  A perturbed mask pyradiomics
+    refuses (a small lesion shrunk under the preset's ``minimumROISize``) is excluded, whatever
+    ``radiomics.allow_exclusions`` says: its patient is left out of the ICC and listed, the chapter goes on
+    (an unreadable file is still an error).
     """
     rad = settings["radiomics"]
+    preset = preset or load_preset(rad["preset"])
     wanted = set(patients)
     tasks = [t for t in image_tasks(cohort, reader=1) if t.patient in wanted]
     per_perturbation = perturbed_tasks(tasks, int(settings.get("seed", 0)), cache_dir(settings) / MASK_FOLDER)
@@ -137,10 +141,10 @@ def extract_perturbed(
         return [
             extract_cohort(
                 perturbed,
-                preset or load_preset(rad["preset"]),
+                preset,
                 cache_dir=cache_dir(settings),
                 n_jobs=n_jobs,
-                allow_exclusions=bool(rad.get("allow_exclusions", False)),
+                allow_exclusions=True,
                 progress=progress,
                 description=f"radiomics, perturbed masks {i + 1}/{len(per_perturbation)}",
                 engine=used,

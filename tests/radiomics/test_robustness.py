@@ -114,7 +114,7 @@ def test_fallback_counts_training_patients_with_both_readers():
         rb.choose_method({"radiomics": {"robustness": "both"}}, 10)
 
 
-def small_cohort(folder, n=6):
+def small_cohort(folder, n=6, tiny=False):
     """``n`` patients: a uniform bright patch (level by patient) much larger than the lesion mask, in speckle
     far from it, so every perturbed mask sees the same grey levels as the reader-1 mask."""
     rng = np.random.default_rng(0)
@@ -123,7 +123,8 @@ def small_cohort(folder, n=6):
         patient = f"P{i + 1:04d}"
         image = np.clip(rng.rayleigh(30, (96, 96)), 0, 255)
         image[8:88, 8:88] = 60 + 25 * i  # the patch
-        mask = disc((96, 96), (48, 48), 12 + 2 * i)  # grown by 20 % and shifted: still inside the patch
+        radius = 4.5 if tiny and i == n - 1 else 12 + 2 * i  # 69 pixels, 45 once shrunk by 20 %
+        mask = disc((96, 96), (48, 48), radius)  # grown by 20 % and shifted: still inside the patch
         for kind, array, store in (("image", image, images), ("mask", mask * 255, masks)):
             path = folder / f"{patient}_{kind}.png"
             Image.fromarray(array.astype(np.uint8)).save(path)
@@ -178,3 +179,18 @@ def test_none_keeps_every_feature(tmp_path):
     assert filtered.robustness.method == "none" and filtered.values.empty and filtered.n_patients == 0
     assert list(filtered.candidates.columns) == ["original_firstorder_Mean"]
     assert "not assessed" in rb.method_sentence(filtered.robustness, "ICC3", 0.75, 0)
+
+
+def test_a_perturbed_mask_pyradiomics_refuses_leaves_its_patient_out(tmp_path):
+    cohort = small_cohort(tmp_path, n=4, tiny=True)  # P0004: 69 pixels, the preset's minimum is 50
+    overrides = {
+        "n_jobs": 1,
+        "radiomics": {"cache_dir": str(tmp_path / "cache"), "robustness": "perturbation"},
+    }
+    settings = load_profile("smoke", overrides=overrides)
+    assert settings.radiomics.allow_exclusions is False  # the reader-1 rule; perturbed masks are excluded
+    reader1 = workflow.extract_for(settings, cohort, reader=1, progress=False).features
+    filtered = workflow.reproducibility_filter(settings, cohort, reader1, reader1.iloc[:0], progress=False)
+    assert [(e["patient"], e["perturbation"]) for e in filtered.cost["excluded"]] == [("P0004", 1)]
+    assert filtered.n_patients == 3 and len(filtered.candidates) == 4  # candidates: every patient
+    assert "so 1 patient (P0004) is left out of the ICC" in rb.cost_sentence(filtered.cost)
