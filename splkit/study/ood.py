@@ -8,7 +8,9 @@ raised for each scored patient, against a reference kept with the study (``<stud
     that a training patient rescored is never flagged by rounding); missing clinical values are imputed
     by the models and are not flagged;
 (b) **lesion size** — the reader-1 lesion area in mm² (ROI pixels × pixel area) outside the training
-    cohort's 1st–99th percentile.
+    cohort's 1st–99th percentile;
+(c) **unseen level** — a binary, categorical or ordinal clinical value no training patient had (e.g. a
+    level ``variables.yaml`` declares but training lacked: the encoder codes it as the reference level).
 
 :class:`TrainingRange` holds the reference: ``TrainingRange.from_run(run_dir)`` computes it from the
 run directory (training patients of ``split.csv``; ``features/rad_candidates.parquet``,
@@ -49,8 +51,11 @@ FLAG_COLUMNS = (
     "lesion_pixels",
     "lesion_area_mm2",
     "ood_lesion_size",
+    "ood_levels",
     "ood",
 )
+#: Clinical variable types checked for unseen levels (flag (c)).
+LEVEL_TYPES = ("binary", "categorical", "ordinal")
 
 
 class MissingTrainingRange(FileNotFoundError):
@@ -119,6 +124,8 @@ class TrainingRange:
         The same in pixels (reported, not flagged on).
     n_train
         Training patients the range was computed on.
+    levels
+        Per binary/categorical/ordinal clinical variable, the levels training patients had (as text).
     """
 
     def __init__(
@@ -128,12 +135,14 @@ class TrainingRange:
         lesion_area_mm2: tuple[float, float],
         lesion_pixels: tuple[float, float] | None = None,
         n_train: int = 0,
+        levels: Mapping[str, Iterable[str]] | None = None,
     ):
         self.minimum = pd.Series(minimum, dtype=float)
         self.maximum = pd.Series(maximum, dtype=float)[self.minimum.index]
         self.lesion_area_mm2 = (float(lesion_area_mm2[0]), float(lesion_area_mm2[1]))
         self.lesion_pixels = tuple(float(v) for v in lesion_pixels) if lesion_pixels is not None else None
         self.n_train = int(n_train)
+        self.levels = {str(k): sorted(str(v) for v in vals) for k, vals in (levels or {}).items()}
 
     def __repr__(self) -> str:
         low, high = self.lesion_area_mm2
@@ -198,7 +207,9 @@ class TrainingRange:
         radiomics = _parquet(run.radiomics).reindex(train)
         pixels = radiomics[VOXELS].astype(float)
         area = pixels * radiomics[SPACING].map(pixel_area)
-        return cls.fit(features, area.dropna(), pixels.dropna())
+        fitted = cls.fit(features, area.dropna(), pixels.dropna())
+        fitted.levels = _training_levels(run, train)
+        return fitted
 
     # ------------------------------------------------------------------ saving and loading
     def to_dict(self) -> dict[str, Any]:
@@ -211,6 +222,7 @@ class TrainingRange:
             "lesion_area_mm2": list(self.lesion_area_mm2),
             "lesion_pixels": list(self.lesion_pixels) if self.lesion_pixels is not None else None,
             "n_train": self.n_train,
+            "levels": self.levels,
         }
 
     @classmethod
@@ -223,6 +235,7 @@ class TrainingRange:
             tuple(content["lesion_area_mm2"]),
             content.get("lesion_pixels"),
             content.get("n_train", 0),
+            content.get("levels") or {},  # studies saved before flag (c) have none
         )
 
     def save(self, folder: str | Path) -> Path:
@@ -286,7 +299,8 @@ class TrainingRange:
         pandas.DataFrame
             Index ``patient``; :data:`FLAG_COLUMNS`: ``ood_n_features`` (int), ``ood_features`` (names,
             ``"; "``-separated, in ``X``'s column order), ``lesion_pixels``, ``lesion_area_mm2``,
-            ``ood_lesion_size`` (bool), ``ood`` (either flag).
+            ``ood_lesion_size`` (bool), ``ood_levels`` (``variable=value`` pairs no training patient had,
+            ``"; "``-separated), ``ood`` (any flag).
         """
         outside = self.outside(X, columns)
         names = outside.apply(lambda row: "; ".join(row.index[row.to_numpy()]), axis=1)
@@ -299,9 +313,37 @@ class TrainingRange:
         low, high = self.lesion_area_mm2
         area = lesion["lesion_area_mm2"]
         out["ood_lesion_size"] = ((area < low) | (area > high)).astype(bool)
-        out["ood"] = (out["ood_n_features"] > 0) | out["ood_lesion_size"]
+        out["ood_levels"] = self.unseen_levels(X, columns)
+        out["ood"] = (out["ood_n_features"] > 0) | out["ood_lesion_size"] | (out["ood_levels"] != "")
         out.index.name = "patient"
         return out
+
+    def unseen_levels(self, X: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.Series:
+        """Per patient, the ``variable=value`` pairs of ``X`` outside the training levels (flag (c))."""
+        from splkit.clinical.encoding import _level_text as level_text
+
+        wanted = set(X.columns if columns is None else columns)
+        found = pd.Series([[] for _ in range(len(X))], index=X.index, dtype=object)
+        for column, levels in self.levels.items():
+            if column not in wanted or column not in X.columns:
+                continue
+            values = level_text(X[column])
+            unseen = values.notna() & ~values.isin(levels)
+            for patient in X.index[unseen.to_numpy()]:
+                found[patient] = [*found[patient], f"{column}={values[patient]}"]
+        return found.map("; ".join)
+
+
+def _training_levels(run: RunDir, train: pd.Index) -> dict[str, list[str]]:
+    """The levels the training patients had, per binary/categorical/ordinal variable of ``cohort.csv``."""
+    from splkit.clinical.encoding import _level_text as level_text
+
+    if not Path(run.variables_csv).exists():
+        return {}
+    types = pd.read_csv(run.variables_csv).set_index("variable")["type"]
+    table = pd.read_csv(run.cohort_csv, dtype={"patient": str}).set_index("patient").reindex(train)
+    columns = [c for c in table.columns if types.get(c) in LEVEL_TYPES]
+    return {c: sorted(level_text(table[c]).dropna().unique().tolist()) for c in columns}
 
 
 def _parquet(path: Path) -> pd.DataFrame:

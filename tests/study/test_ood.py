@@ -170,3 +170,31 @@ def test_from_run_uses_training_patients_only(tmp_path):
     (run.root / "features" / "radiomics.parquet").unlink()
     with pytest.raises(FileNotFoundError, match="radiomics.parquet is missing"):
         TrainingRange.from_run(run.root)
+
+
+def test_unseen_clinical_levels_are_flagged():
+    reference = TrainingRange.fit(
+        training_features(), lesion_area_mm2=np.arange(1, 101), lesion_pixels=np.arange(1, 101) * 16
+    )
+    reference.levels = {"location": ["lower", "upper"], "smoking": ["0", "1"], "cdfi_grade": ["0", "1", "2"]}
+    X = pd.DataFrame(
+        {
+            "location": ["upper", "middle", np.nan],  # "middle": a level no training patient had
+            "smoking": [1.0, 0.0, 2.0],  # 1.0 reads as the level "1"
+            "cdfi_grade": [3, 1, 2],
+        },
+        index=pd.Index(["P0001", "P0002", "P0003"], name="patient"),
+    )
+    lesion = pd.DataFrame({"lesion_pixels": 800, "lesion_area_mm2": 50.0}, index=X.index)
+    flags = reference.flags(X, lesion)
+    assert flags["ood_levels"].tolist() == ["cdfi_grade=3", "location=middle", "smoking=2"]
+    assert flags["ood"].all()
+    assert reference.flags(X, lesion, columns=["location"])["ood_levels"].tolist() == [
+        "",
+        "location=middle",
+        "",
+    ]
+    back = TrainingRange.from_dict(reference.to_dict())
+    assert back.levels == reference.levels
+    legacy = {k: v for k, v in reference.to_dict().items() if k != "levels"}
+    assert TrainingRange.from_dict(legacy).levels == {}  # a study saved before the level check
