@@ -125,7 +125,12 @@ def _encoder(spec: SelectedClinicalModel, columns: list[str]) -> ClinicalEncoder
 
 def _fit(proc: Procedure, X: pd.DataFrame, y: np.ndarray) -> dict[str, tuple[BaseEstimator, Any]]:
     """Fit every model's whole procedure on ``(X, y)``: ``{model: (estimator, input columns or None)}``."""
-    clinical = clone(proc.clinical).fit(X[proc.usable], y) if proc.clinical is not None else None
+    clinical, failed = None, False
+    if proc.clinical is not None:
+        try:
+            clinical = clone(proc.clinical).fit(X[proc.usable], y)
+        except np.linalg.LinAlgError:  # a singular design in a small resample: no clinical arm this time
+            failed = True
     clin = list(clinical.predictors_) if clinical is not None else []
     feats = {
         s: list(clone(sel).fit(X[proc.sources[s]], y).get_feature_names_out())
@@ -143,9 +148,11 @@ def _fit(proc: Procedure, X: pd.DataFrame, y: np.ndarray) -> dict[str, tuple[Bas
     if clinical is not None:
         fitted["Clinical"] = (clinical, proc.usable)
     for name in proc.models:
+        if failed and name in ("CDLR", CLINICAL_SVM):
+            continue  # counted as a resample without this model (OptimismResult.summary's n)
         if name in plan:
             fitted[name] = (svm_on(plan[name]).fit(X, y), None)
-        elif name == "DLR" and "CDLR" not in proc.models:  # no stack to take it from (no clinical arm)
+        elif name == "DLR" and ("CDLR" not in proc.models or failed):  # no stack to take it from
             fitted[name] = (svm_on(dlr).fit(X, y), None)
         elif name == "CDLR":
             stack = StackedClassifier(
@@ -329,6 +336,8 @@ def bootstrap_optimism(
     for b, res in enumerate(resamples):
         yb, out = proc.y[res["rows"]], np.setdiff1d(np.arange(len(proc.y)), res["rows"])
         for model in apparent:
+            if model not in res["scores"]:  # its fit failed in this resample (a singular clinical design)
+                continue
             app, test = res["scores"][model]
             a, t, o = measures(yb, app), measures(proc.y, test), measures(proc.y[out], test[out])
             oob = {f"{m}_oob": o[m] for m in ("auc", "brier")}
