@@ -13,7 +13,9 @@ from splkit.book.format import fmt
 from splkit.book.methods import data_fingerprint
 from splkit.clinical.encoding import ClinicalEncoder
 from splkit.clinical.figures import outcome_counts_figure
+from splkit.cohort import epv as events_per_parameter
 from splkit.cohort.gallery import gallery_figure, pick_gallery_patients
+from splkit.cohort.image_checks import geometry
 from splkit.cohort.load import Cohort
 from splkit.cohort.run_tables import dictionary_spec, write_run_tables
 from splkit.cohort.table1 import TableOne, comparability, table_one
@@ -47,7 +49,8 @@ def data_source(settings) -> str:
 
 def write_cohort(cohort: Cohort, settings) -> pd.DataFrame:
     """Write ``cohort.csv``, ``split.csv`` and ``variables.csv``, record the headline counts
-    (``cohort.n_patients``, ``n_train``, ``n_validation``, ``n_malignant``, ``malignant_share``,
+    (``cohort.n_patients``, ``n_train``, ``n_validation``, ``n_external`` when the cohort column has
+    external patients, ``n_malignant``, ``malignant_share``,
     ``spacing_source``, ``data_sha256``, ``intensity_rules``, ``uniform_lesions``) and return them as a
     one-column table."""
     run = RunDir(settings.run_path)
@@ -68,6 +71,9 @@ def write_cohort(cohort: Cohort, settings) -> pd.DataFrame:
         or "not checked (pixels not decoded)",
         "uniform_lesions": cohort.headline().get("n_uniform_rois"),
     }
+    n_external = int((table["cohort"] == "external").sum())
+    if n_external:  # the cohort column's external patients (the introduction shows them)
+        headline = {**headline, "n_external": n_external}
     for key, value in headline.items():
         record(run.root, f"cohort.{key}", value)
     return pd.Series(headline, name="value").to_frame()
@@ -149,6 +155,56 @@ def gallery(cohort: Cohort, settings):
     return fig
 
 
+def image_geometry(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
+    """Image sizes (px) and pixel spacings (mm) by cohort, and the colour images converted to grey:
+    writes ``tables/image_geometry.csv``, records ``cohort.images`` (overall min/median/max, counts) and
+    ``cohort.n_rgb_converted``; returns the table and a Markdown sentence."""
+    if cohort.image_checks is None:
+        return pd.DataFrame(), "Image sizes were not checked in this run."
+    table, summary = geometry(cohort.image_checks, cohort.spacing, cohort.table["cohort"])
+    run = RunDir(settings.run_path)
+    write_table(run.root, "image_geometry", table)
+    record(run.root, "cohort.images", summary)
+    record(run.root, "cohort.n_rgb_converted", summary["n_rgb_converted"])
+    n, n_rgb = summary["n_images"], summary["n_rgb_converted"]
+    sizes = cohort.image_checks[["width_px", "height_px"]].dropna().drop_duplicates()
+    spacings = {str(s) for s in cohort.spacing.values()}
+    mixed = [
+        f"{len(sizes)} image sizes" if len(sizes) > 1 else "",
+        f"{len(spacings)} pixel spacings" if len(spacings) > 1 else "",
+    ]
+    mixed = [m for m in mixed if m]
+    preset = settings.radiomics.preset
+    resampled = (load_preset(preset).params.get("setting") or {}).get("resampledPixelSpacing")
+    grid = (
+        f"the radiomics preset `{preset}` resamples every image to {resampled} mm before texture features"
+        if resampled
+        else f"the radiomics preset `{preset}` does not resample, so texture features are computed on each "
+        "image's native pixel grid and are not strictly comparable across spacings"
+    )
+    text = (
+        f"The {n} images come in {' and '.join(mixed)}. This is allowed, with a caveat: shape features "
+        f"and the LoG filter's sigmas are in millimetres (each image's own spacing), but {grid}; the "
+        "deep-feature crop is resized around each lesion whatever its pixel size. "
+        if mixed
+        else f"All {n} images have the same size and pixel spacing. "
+    )
+    if n_rgb:
+        text += (
+            f"**{n_rgb} of {n} images** were stored in colour (RGB or RGBA, typically screen captures of the "
+            "scanner display) and were **converted to grey** with the ITU-R BT.601 luma weights "
+            "(0.299 R + 0.587 G + 0.114 B) before the grey-level rule; coloured overlays (Doppler boxes, "
+            "calipers, text) in them become grey levels too, so check them in the gallery below."
+        )
+    else:
+        text += "No image was stored in colour: none needed converting to grey."
+    if summary["n_non_square_pixels"]:
+        text += (
+            f" {summary['n_non_square_pixels']} images have non-square pixels (their mean spacing is tabled)."
+        )
+    return table, text
+
+
 def candidate_parameters(cohort: Cohort, settings) -> pd.DataFrame:
     """The candidate predictor parameters ``p`` each model's development considers, known before any
     model is fitted: columns ``parameters`` and ``counted`` (what ``p`` counts).
@@ -205,6 +261,7 @@ def sample_size(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
             "minimum n": size.n,
             "events": size.events_required,
             "EPP": round(size.epp, 1),
+            "EPV, training": round(min(events, n_train - events) / int(p), 2) if int(p) else None,
             "met by training": "yes" if size.met_by(n_train) else "no",
         }
     table = pd.DataFrame(rows).T
@@ -223,6 +280,18 @@ def sample_size(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
         "r2_cs_source": "profile" if r2 is not None else "0.15 x max_r2_cs",
         "models": recorded,
     }
+    parameters = {m: int(p) for m, p in candidates["parameters"].items()}
+    small = events_per_parameter.assess(
+        n_train,
+        events,
+        parameters,
+        first["n_overall_risk"],
+        int(cohort.validation["label"].sum()),
+        positive=cohort.positive_label,
+        negative="benign" if cohort.positive_label == "malignant" else "negative",
+    )
+    summary["epv"] = small.epv
+    summary["small_cohort"] = {"level": small.level, "reasons": small.reasons}
     run = RunDir(settings.run_path)
     record(run.root, "cohort.sample_size", summary)
     write_table(run.root, "sample_size", table)
@@ -239,4 +308,5 @@ def sample_size(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
         f"anticipated Cox–Snell R² {fmt(first['r2_cs'])} ({source}), at most {fmt(first['max_r2_cs'])} at "
         "this prevalence. " + verdict
     )
-    return table, text
+    warning = events_per_parameter.markdown(small, parameters)
+    return table, text + ("\n\n" + warning if warning else "")

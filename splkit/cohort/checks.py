@@ -145,6 +145,8 @@ class PatientCheck:
     intensity: str | None = None
     roi_pixels: int | None = None
     roi_uniform: bool | None = None  # None: the image was not decoded
+    size: tuple[int, int] | None = None  # (width, height) in pixels, from the header
+    channels: int | None = None  # samples per pixel as stored (decoded: as read; 3/4 = RGB(A), made grey)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
 
@@ -181,6 +183,9 @@ def check_patient(
         add(out.problems, image, str(error))
     if info is not None:
         out.intensity = intensity.rule_for(info)
+        out.size, out.channels = tuple(info.size), int(info.channels)
+        if gray is not None:  # palettes (PNG, DICOM) are decoded to RGB: count what was converted
+            out.channels = int(array.shape[2]) if array.ndim == 3 else 1
         if not spacing_invalid:
             try:
                 out.spacing, out.source = imaging.choose_spacing(info, spacing_mm, default_spacing_mm)

@@ -18,10 +18,13 @@ import pandas as pd
 
 from splkit.cohort.checks import PLAUSIBLE_SPACING_MM, RoiRules, check_patient
 from splkit.cohort.validation import Problem, format_problems
+from splkit.run.names import COHORT_LABELS
 from splkit.run.progress import progress_bar
 
 #: Columns of :attr:`splkit.cohort.Cohort.image_checks`.
-CHECK_COLUMNS = ("intensity", "roi_pixels", "roi_uniform")
+CHECK_COLUMNS = ("intensity", "roi_pixels", "roi_uniform", "width_px", "height_px", "channels")
+#: Samples per pixel of a colour image (RGB, RGBA): converted to grey (BT.601 luma) when read.
+COLOUR_CHANNELS = (3, 4)
 
 #: What the fast validation does not do, said at the end of its report.
 NOT_DECODED = "pixel data not decoded; run with --full or the run decodes every image before the long steps"
@@ -75,6 +78,9 @@ def check_images(
             "intensity": found.intensity,
             "roi_pixels": found.roi_pixels,
             "roi_uniform": pd.NA if found.roi_uniform is None else found.roi_uniform,
+            "width_px": found.size[0] if found.size else pd.NA,
+            "height_px": found.size[1] if found.size else pd.NA,
+            "channels": pd.NA if found.channels is None else found.channels,
         }
         if found.spacing is not None:
             survey.spacing[patient] = found.spacing
@@ -84,11 +90,13 @@ def check_images(
 
 def check_table(rows: Mapping[str, dict], key: Mapping[str, str]) -> pd.DataFrame:
     """The per-image findings by pseudonym (index ``patient``, sorted): intensity rule, lesion pixels,
-    uniform lesion (``<NA>`` when the image was not decoded)."""
+    uniform lesion (``<NA>`` when the image was not decoded), image size in pixels and samples per
+    pixel (3 or 4: an RGB(A) image, e.g. a screen capture, converted to grey)."""
     table = pd.DataFrame.from_dict({key[p]: r for p, r in rows.items()}, orient="index")
     table = table.reindex(columns=list(CHECK_COLUMNS)).sort_index()
     table.index.name = "patient"
-    table["roi_pixels"] = table["roi_pixels"].astype("Int64")
+    for column in ("roi_pixels", "width_px", "height_px", "channels"):
+        table[column] = table[column].astype("Int64")
     table["roi_uniform"] = table["roi_uniform"].astype("boolean")
     return table
 
@@ -140,3 +148,63 @@ def report(warnings: list[Problem], full: bool, preset: str | None) -> str:
 def pair_or_scalar(spacing: tuple[float, float]) -> float | tuple[float, float]:
     """A float for square pixels, else the ``(x, y)`` pair."""
     return spacing[0] if np.isclose(spacing[0], spacing[1], rtol=1e-6) else spacing
+
+
+def _spread(values: pd.Series, digits: int) -> str:
+    """``median [min–max]`` of a column (``–`` when empty)."""
+    values = pd.to_numeric(values, errors="coerce").dropna()
+    if values.empty:
+        return "–"
+    low, mid, high = (round(float(v), digits) for v in (values.min(), values.median(), values.max()))
+    as_text = (lambda v: f"{v:g}") if digits else (lambda v: f"{int(v)}")
+    return f"{as_text(mid)} [{as_text(low)}–{as_text(high)}]"
+
+
+def geometry(
+    checks: pd.DataFrame, spacing: Mapping[str, float | tuple[float, float]], cohorts: pd.Series
+) -> tuple[pd.DataFrame, dict]:
+    """Image sizes (px), pixel spacings (mm) and colour images converted to grey, by cohort and overall.
+
+    ``checks``: :attr:`splkit.cohort.Cohort.image_checks`; ``spacing``: mm by pseudonym (a float, or
+    ``(x, y)``: their mean is tabled and the pair counted as non-square); ``cohorts``: the cohort of
+    each pseudonym.  Returns the table (one row per cohort, then ``All``: ``median [min–max]``) and the
+    numbers for ``results.json`` (overall ``min``/``median``/``max`` of each, ``n_rgb_converted``,
+    ``n_non_square_pixels``)."""
+    frame = checks.reindex(columns=["width_px", "height_px", "channels"]).copy()
+    pairs = {p: (s, s) if np.isscalar(s) else tuple(s) for p, s in spacing.items()}
+    frame["spacing_mm"] = pd.Series({p: float(np.mean(s)) for p, s in pairs.items()}, dtype=float)
+    frame["non_square"] = pd.Series({p: not np.isclose(*s, rtol=1e-6) for p, s in pairs.items()})
+    frame["rgb"] = frame["channels"].isin(COLOUR_CHANNELS).fillna(False).astype(bool)
+    frame["cohort"] = cohorts.reindex(frame.index)
+    groups = [(str(c), part) for c, part in frame.groupby("cohort", sort=False)]
+    order = list(COHORT_LABELS)
+    groups.sort(key=lambda g: order.index(g[0]) if g[0] in order else len(order))
+    groups = [(COHORT_LABELS.get(c, c), part) for c, part in groups] + [("All", frame)]
+    table = pd.DataFrame(
+        {
+            name: {
+                "images": len(part),
+                "width, px: median [min–max]": _spread(part["width_px"], 0),
+                "height, px: median [min–max]": _spread(part["height_px"], 0),
+                "pixel spacing, mm: median [min–max]": _spread(part["spacing_mm"], 4),
+                "RGB(A) converted to grey": int(part["rgb"].sum()),
+            }
+            for name, part in groups
+        }
+    ).T.rename_axis("cohort")
+
+    def summary(column: str) -> dict[str, float] | None:
+        values = pd.to_numeric(frame[column], errors="coerce").dropna()
+        if values.empty:
+            return None
+        return {"min": float(values.min()), "median": float(values.median()), "max": float(values.max())}
+
+    record = {
+        "n_images": len(frame),
+        "width_px": summary("width_px"),
+        "height_px": summary("height_px"),
+        "spacing_mm": summary("spacing_mm"),
+        "n_rgb_converted": int(frame["rgb"].sum()),
+        "n_non_square_pixels": int(frame["non_square"].fillna(False).astype(bool).sum()),
+    }
+    return table, record

@@ -97,3 +97,65 @@ def test_sample_size_table_and_record(cohort_run):
     )
     _, text = chapter.sample_size(cohort, override)
     assert "0.200 (set in the profile)" in text
+
+
+def test_sample_size_shows_epv_and_warns_for_a_small_cohort(cohort_run):
+    run, settings, cohort = cohort_run
+    table, text = chapter.sample_size(cohort, settings)
+    recorded = load_results(run.root)["cohort"]["sample_size"]
+    minority = min(recorded["events_train"], recorded["n_train"] - recorded["events_train"])
+    p_clinical = int(table.loc["Clinical", "candidate parameters p"])
+    assert recorded["epv"]["Clinical"] == pytest.approx(minority / p_clinical)
+    assert table.loc["Clinical", "EPV, training"] == round(minority / p_clinical, 2)
+    # 24 training patients: below Riley's criterion 3, so a warning, whatever the clinical EPV
+    assert recorded["small_cohort"]["level"] == "warning"
+    assert any("Riley criterion 3" in r for r in recorded["small_cohort"]["reasons"])
+    assert "**Warning: a small cohort.**" in text and "confidence intervals will be wide" in text
+    assert "95 % Wilson interval" in text and "Vittinghoff & McCulloch (2007)" in text  # EPV 12 / 3 < 5
+
+
+def test_image_geometry_by_cohort_and_colour_images(tmp_path):
+    import SimpleITK as sitk
+    from cohort.test_load import image_array, make_cohort
+
+    root = make_cohort(tmp_path / "data", n=12)
+    for i, name in enumerate(["SIM-1", "SIM-2"]):  # two RGB screen captures, grey content
+        grey = image_array(i)
+        rgb = sitk.GetImageFromArray(np.stack([grey] * 3, axis=-1), isVector=True)
+        sitk.WriteImage(rgb, str(root / "images" / f"{name}.png"))
+    run = RunDir(tmp_path / "run")
+    settings = load_profile(
+        "default", overrides={"data": {"path": str(root), "simulate": False, "salt": "s"}}, run_dir=run.root
+    )
+    cohort = load_cohort_for(settings, full=True)
+    assert int(cohort.image_checks["channels"].isin([3, 4]).sum()) == 2
+    table, text = chapter.image_geometry(cohort, settings)
+    assert list(table.index)[-1] == "All" and {"Training", "Validation"} <= set(table.index)
+    assert table.loc["All", "images"] == 12 and table.loc["All", "RGB(A) converted to grey"] == 2
+    assert table.loc["All", "width, px: median [min–max]"] == "32 [32–32]"
+    assert table.loc["All", "pixel spacing, mm: median [min–max]"] == "0.2 [0.2–0.2]"
+    recorded = load_results(run.root)["cohort"]
+    assert recorded["n_rgb_converted"] == 2 and recorded["images"]["width_px"]["median"] == 32
+    assert "**2 of 12 images** were stored in colour" in text and "same size and pixel spacing" in text
+    assert run.table("image_geometry").is_file()
+
+
+def test_image_geometry_says_when_sizes_and_spacings_differ(tmp_path):
+    from cohort.test_load import image_array, make_cohort, mask_array, write_png
+
+    spacings = [[0.2, 0.25, 0.3][i % 3] for i in range(12)]
+    root = make_cohort(tmp_path / "data", n=12, extra={"spacing_mm": spacings})
+    write_png(root / "images" / "SIM-3.png", image_array(3, size=48))
+    write_png(root / "masks" / "SIM-3.png", mask_array(size=48))
+    run = RunDir(tmp_path / "run")
+    settings = load_profile(
+        "default", overrides={"data": {"path": str(root), "simulate": False, "salt": "s"}}, run_dir=run.root
+    )
+    table, text = chapter.image_geometry(load_cohort_for(settings), settings)
+    assert table.loc["All", "width, px: median [min–max]"] == "32 [32–48]"
+    assert table.loc["All", "pixel spacing, mm: median [min–max]"] == "0.25 [0.2–0.3]"
+    assert "2 image sizes and 3 pixel spacings" in text and "does not resample" in text
+    assert "No image was stored in colour" in text
+    recorded = load_results(run.root)["cohort"]["images"]
+    assert recorded["spacing_mm"] == {"min": 0.2, "median": 0.25, "max": 0.3}
+    assert recorded["n_rgb_converted"] == 0 and recorded["n_non_square_pixels"] == 0
