@@ -109,7 +109,10 @@ def settings_markdown(run_dir: Path) -> str:
     text = settings_file.read_text()
     settings = yaml.safe_load(text) or {}
     comments = setting_comments()
-    used = {"radiomics.robustness": robustness_used(run_dir)}
+    used = {
+        "radiomics.robustness": robustness_used(run_dir),
+        "clinical.multivariable_p": clinical_rule_used(run_dir),
+    }
     rows = [
         [f"`{key}`", _value(value) + used.get(key, ""), comments.get(key, "")]
         for key, value in flatten(settings).items()
@@ -137,6 +140,25 @@ def robustness_used(run_dir: Path) -> str:
         return ""
     why = f": {recorded['reason']}" if recorded.get("method") != recorded.get("requested") else ""
     return f" (used: {recorded['label']}{why})"
+
+
+def clinical_rule_used(run_dir: Path) -> str:
+    """The branch of chapter 2's selection rule that made the clinical model (``results.json``
+    ``clinical.rule_applied``), to follow the selection thresholds: the standard rule, or the fallback
+    when no clinical variable was significant (the single variable with the smallest univariate p,
+    fitted alone; :data:`splkit.clinical.selection.FALLBACK_RULE`); "" when not recorded."""
+    from splkit.run.report import load_results, lookup
+
+    applied = lookup(load_results(run_dir), "clinical.rule_applied")
+    if not applied:
+        return ""
+    if str(applied).startswith("selected"):
+        return " (applied: the standard rule)"
+    detail = str(applied).split(": ", 1)[-1]
+    return (
+        " (applied: **the fallback**, no clinical variable significant, so the clinical model is the single "
+        f"variable with the smallest univariate p: {detail})"
+    )
 
 
 # --------------------------------------------------------------------------------------- software

@@ -49,3 +49,23 @@ def test_data_contract_headings_are_demoted_outside_code(tmp_path):
     text = bookmethods.data_contract_markdown(readme)
     assert "# Title" not in text and "### Layout" in text and "\n# a comment\n" in text
     assert "not found" in bookmethods.data_contract_markdown(tmp_path / "absent.md")
+
+
+def test_settings_table_says_which_clinical_rule_was_applied(tmp_path):
+    import json
+
+    (tmp_path / "settings.yaml").write_text(
+        "seed: 1\nclinical:\n  univariate_p: 0.05\n  multivariable_p: 0.05\n"
+    )
+    assert "| `clinical.multivariable_p` | `0.05` |" in bookmethods.settings_markdown(tmp_path)
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"clinical": {"rule_applied": "selected: 3 variable(s) with ..."}}))
+    assert "`0.05` (applied: the standard rule) |" in bookmethods.settings_markdown(tmp_path)
+    applied = (
+        "none_significant_univariate: no variable had univariate p < 0.05; kept the best univariate "
+        "predictor nse (univariate p=0.131)"
+    )
+    results.write_text(json.dumps({"clinical": {"rule_applied": applied}}))
+    text = bookmethods.settings_markdown(tmp_path)
+    assert "(applied: **the fallback**, no clinical variable significant" in text
+    assert "kept the best univariate predictor nse (univariate p=0.131))" in text
