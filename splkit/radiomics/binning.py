@@ -22,12 +22,18 @@ def numpy_bin_edges_function(original):
         values = np.asarray(parameterValues)
         if kwargs.get("binCount") is not None or values.size == 0:
             return original(parameterValues, **kwargs)
-        if values.dtype.kind in "iub":  # promote: max + 2 * binWidth must not wrap around
-            values = values.astype(np.float64)
-        return _bin_edges(values.min(), values.max(), kwargs.get("binWidth", 25))
+        return fixed_width_edges(values, kwargs.get("binWidth", 25))
 
     getBinEdges.splkit_patched = True
     return getBinEdges
+
+
+def fixed_width_edges(values, bin_width=25):
+    """The fixed-bin-width edges of :func:`numpy_bin_edges_function` for a non-empty array of values."""
+    values = np.asarray(values)
+    if values.dtype.kind in "iub":  # promote: max + 2 * binWidth must not wrap around
+        values = values.astype(np.float64)
+    return _bin_edges(values.min(), values.max(), bin_width)
 
 
 def _bin_edges(minimum, maximum, bin_width):
