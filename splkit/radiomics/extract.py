@@ -7,17 +7,17 @@ back.  :func:`extract_cohort` runs it over a cohort, one task per image on the c
 per-image cache keyed by content (image, mask, spacing, preset, versions; :func:`cache_key`) that the
 task writes where it runs.
 
-Two details matter for correctness under NumPy 2 (and one for speed):
-
-- pyradiomics' ``imageoperations.getBinEdges`` computes the highest edge as ``max + 2 * binWidth`` in the
-  image's dtype: for ``uint8`` and bin width 25 it wraps when the ROI maximum is >= 206 (wrong bins,
-  silently).  Images are cast to ``float32`` first.
-- the same function takes ``min``/``max`` with Python's builtins, which iterate element by element.
-  :func:`numpy_bin_edges` replaces them by ``numpy.min``/``numpy.max`` while splkit extracts (same values
-  on float input, ``tests/radiomics/test_extract.py``).
+Under NumPy 2, pyradiomics' ``imageoperations.getBinEdges`` computes the top edge ``max + 2 * binWidth`` in
+the image's dtype (``uint8``, bin width 25: wrong bins, silently, when the ROI maximum is >= 206), so images
+are cast to ``float32``; its builtin ``min``/``max`` loop element by element, so :func:`numpy_bin_edges`
+uses numpy's while splkit extracts (same values on float input, ``tests/radiomics/test_extract.py``).
 
 pyradiomics' LBP3D filter imports ``scipy.special.sph_harm``, removed in SciPy 1.17; while splkit
 extracts, :func:`splkit.radiomics.compat.scipy_sph_harm` supplies it (from ``sph_harm_y``).
+
+The features come from pyradiomics or from splkit's fast engine (:mod:`splkit.radiomics.fast`: same names
+and values, fewer CPU-seconds, true 2-D presets it supports): ``radiomics_engine`` (:func:`resolve_engine`),
+part of the cache key and of the ``diagnostics_Configuration_Engine`` column.
 
 Reference: van Griethuysen JJM et al. Computational radiomics system to decode the radiographic
 phenotype. Cancer Res. 2017;77:e104-e107 (pyradiomics).
@@ -27,8 +27,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import math
+import platform
 import time
 import warnings
 from collections import Counter
@@ -40,18 +40,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pywt
 import SimpleITK as sitk
 
+import splkit
 from splkit.cohort.intensity import INTENSITY_RULE_VERSION
 from splkit.radiomics.binning import numpy_bin_edges, numpy_bin_edges_function  # noqa: F401
 from splkit.radiomics.compat import scipy_sph_harm
+from splkit.radiomics.fast import choose_engine, make_extractor
+from splkit.radiomics.fast.support import ENGINES as RADIOMICS_ENGINES  # noqa: F401 - re-exported
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
 from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
 from splkit.run.engine import Engine, require_readable
 from splkit.run.progress import progress_bar
 
 #: Bump when splkit's side of the extraction changes what a cache entry holds.
-EXTRACTOR_VERSION = 2
+EXTRACTOR_VERSION = 3  # 3: the engine (diagnostics_Configuration_Engine) and the fast engine
 DIAGNOSTICS_PREFIX = "diagnostics_"
 
 
@@ -95,18 +99,21 @@ def pyradiomics_version() -> str:
     return str(radiomics.__version__)
 
 
-_EXTRACTORS: dict[str, Any] = {}
+_EXTRACTORS: dict[tuple[str, str], Any] = {}
 
 
-def _extractor(preset: Preset):
-    """A ``RadiomicsFeatureExtractor`` per preset and process (construction validates the schema)."""
-    if preset.sha256 not in _EXTRACTORS:
-        import radiomics
-        from radiomics.featureextractor import RadiomicsFeatureExtractor
+def _extractor(preset: Preset, engine: str = "pyradiomics"):
+    """The extractor of ``engine`` for ``preset``, one per process (:func:`splkit.radiomics.fast.make_extractor`)."""
+    if (preset.sha256, engine) not in _EXTRACTORS:
+        _EXTRACTORS[preset.sha256, engine] = make_extractor(preset.pyradiomics_params(), preset.input, engine)
+    return _EXTRACTORS[preset.sha256, engine]
 
-        radiomics.setVerbosity(logging.ERROR)
-        _EXTRACTORS[preset.sha256] = RadiomicsFeatureExtractor(preset.pyradiomics_params())
-    return _EXTRACTORS[preset.sha256]
+
+def resolve_engine(preset: Preset, engine: str = "auto") -> str:
+    """The engine that extracts ``preset``, ``"fast"`` or ``"pyradiomics"`` (``auto``: ``fast`` where it
+    supports the preset); ``fast`` for a preset it does not support is an error naming what
+    (:func:`splkit.radiomics.fast.support.choose_engine`)."""
+    return choose_engine(preset.params, preset.input, engine, preset.name)
 
 
 def image_type_of(feature: str) -> str:
@@ -171,19 +178,16 @@ def _plain(value: Any) -> Any:
     return json.dumps(value, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
 
 
-def provenance(image: sitk.Image, mask: sitk.Image, preset: Preset) -> dict[str, Any]:
+def provenance(
+    image: sitk.Image, mask: sitk.Image, preset: Preset, engine: str = "pyradiomics"
+) -> dict[str, Any]:
     """splkit's ``diagnostics_*`` provenance columns (pyradiomics' names where the content is the same).
 
     pyradiomics' own (``additionalInfo: true``) hashes every image with ``sitk.Hash``, about 6 % of the
     extraction time of a 2-D image; these cover the same ground cheaply, and
     :func:`extract_cohort` adds the sha256 of the image and mask files.
     """
-    import platform
-
-    import pywt
     import radiomics
-
-    import splkit
 
     image_array = sitk.GetArrayViewFromImage(image)
     roi = sitk.GetArrayViewFromImage(mask) == 1
@@ -204,6 +208,7 @@ def provenance(image: sitk.Image, mask: sitk.Image, preset: Preset) -> dict[str,
         f"{d}Versions_splkit": splkit.__version__,
         f"{d}Configuration_Preset": preset.name,
         f"{d}Configuration_PresetSHA256": preset.sha256,
+        f"{d}Configuration_Engine": engine,
         f"{d}Image-original_Dimensionality": f"{image.GetDimension()}D",
         f"{d}Image-original_Spacing": json.dumps(list(image.GetSpacing())),
         f"{d}Image-original_Size": json.dumps(list(image.GetSize())),
@@ -222,13 +227,17 @@ def provenance(image: sitk.Image, mask: sitk.Image, preset: Preset) -> dict[str,
     }
 
 
-def extract_image(image: sitk.Image, mask: sitk.Image, preset: Preset | str) -> dict[str, Any]:
-    """All features of ``preset`` for one image and mask, checked against the preset's expected set.
+def extract_image(
+    image: sitk.Image, mask: sitk.Image, preset: Preset | str, radiomics_engine: str = "auto"
+) -> dict[str, Any]:
+    """All features of ``preset`` for one image and mask (``radiomics_engine``: :func:`resolve_engine`),
+    checked against the preset's expected set.
 
     Returns ``diagnostics_*`` provenance (pyradiomics' own when the preset sets ``additionalInfo``, else
-    :func:`provenance`), then the features as floats in pyradiomics' order.
+    :func:`provenance`; both with the engine), then the features as floats in pyradiomics' order.
     """
     preset = load_preset(preset) if not isinstance(preset, Preset) else preset
+    engine = resolve_engine(preset, radiomics_engine)
     image, mask = prepare_inputs(image, mask, preset)
     with numpy_bin_edges(), scipy_sph_harm(), warnings.catch_warnings():
         # scikit-image warns that LBP on float input is sensitive to tiny differences; our float32
@@ -238,19 +247,20 @@ def extract_image(image: sitk.Image, mask: sitk.Image, preset: Preset | str) -> 
         warnings.filterwarnings(
             "ignore", message=".*scipy.ndimage.interpolation", category=DeprecationWarning
         )
-        result = _extractor(preset).execute(image, mask)
+        result = _extractor(preset, engine).execute(image, mask)
     check_feature_set(result.keys(), preset)
     own = (
-        {}
+        {f"{DIAGNOSTICS_PREFIX}Configuration_Engine": engine}
         if preset.params.get("setting", {}).get("additionalInfo", True)
-        else provenance(image, mask, preset)
+        else provenance(image, mask, preset, engine)
     )
     return own | {k: (_plain(v) if k.startswith(DIAGNOSTICS_PREFIX) else float(v)) for k, v in result.items()}
 
 
-def cache_key(task: ImageTask, preset: Preset) -> str:
-    """sha256 of image and mask bytes, spacing, preset text, pyradiomics, extractor and intensity-rule versions."""
+def cache_key(task: ImageTask, preset: Preset, radiomics_engine: str = "auto") -> str:
+    """sha256 of image and mask bytes, spacing, preset text, engine, pyradiomics, extractor, intensity rule."""
     parts = {
+        "engine": resolve_engine(preset, radiomics_engine),
         "image": file_sha256(task.image),
         "mask": file_sha256(task.mask),
         "spacing": task.spacing if task.spacing is None or np.isscalar(task.spacing) else list(task.spacing),
@@ -263,7 +273,7 @@ def cache_key(task: ImageTask, preset: Preset) -> str:
 
 
 def _run_task(
-    item: tuple[ImageTask, tuple[Path, str] | None], preset: Preset
+    item: tuple[ImageTask, tuple[Path, str] | None], preset: Preset, radiomics_engine: str = "auto"
 ) -> tuple[str, dict | None, str | None]:
     """Read, extract and cache (``entry``: folder, key) one image; errors come back as path-free text.
 
@@ -282,13 +292,10 @@ def _run_task(
         values = {
             f"{DIAGNOSTICS_PREFIX}Image-original_SHA256": file_sha256(task.image),
             f"{DIAGNOSTICS_PREFIX}Mask-original_SHA256": file_sha256(task.mask),
-        } | extract_image(image, mask, preset)
+        } | extract_image(image, mask, preset, radiomics_engine)
     except Exception as err:  # noqa: BLE001 - reported with the patient by the caller
-        return (
-            task.patient,
-            None,
-            redact_paths(f"{type(err).__name__}: {err}", {"<image>": task.image, "<mask>": task.mask}),
-        )
+        reason = redact_paths(f"{type(err).__name__}: {err}", {"<image>": task.image, "<mask>": task.mask})
+        return task.patient, None, reason
     if entry is not None:
         ContentCache(entry[0], format="json").put(entry[1], {"values": values})
     return task.patient, values, None
@@ -303,6 +310,7 @@ def extract_cohort(
     progress: bool = True,
     description: str = "radiomics",
     engine: Engine | None = None,
+    radiomics_engine: str = "auto",
 ) -> ExtractionResult:
     """Extract ``preset`` for every task, one task per image, through a per-image cache.
 
@@ -323,6 +331,8 @@ def extract_cohort(
     engine
         Where the images are extracted (:class:`splkit.run.engine.Engine`; default: the local pool of
         ``n_jobs`` processes).  Workers read the files and write the cache entries themselves.
+    radiomics_engine
+        ``auto`` (``fast`` where it supports the preset), ``fast`` or ``pyradiomics``: :func:`resolve_engine`.
 
     Returns
     -------
@@ -331,6 +341,7 @@ def extract_cohort(
     """
     preset = load_preset(preset) if not isinstance(preset, Preset) else preset
     check_runtime(preset)
+    radiomics_engine = resolve_engine(preset, radiomics_engine)
     patients = [t.patient for t in tasks]
     if len(set(patients)) != len(patients):
         raise ValueError("extract_cohort: duplicate patients in tasks")
@@ -339,7 +350,7 @@ def extract_cohort(
     todo: list[tuple[ImageTask, tuple[Path, str] | None]] = []
     cache = ContentCache(Path(cache_dir).resolve(), format="json") if cache_dir is not None else None
     for task in tasks:
-        entry = (cache.root, cache_key(task, preset)) if cache is not None else None
+        entry = (cache.root, cache_key(task, preset, radiomics_engine)) if cache is not None else None
         cached = cache.get(entry[1]) if cache is not None else None
         if cached is not None:
             rows[task.patient] = cached["values"]
@@ -371,7 +382,7 @@ def extract_cohort(
     )
     engine = engine if engine is not None else Engine("local", workers=n_jobs)
     try:
-        with closing(engine.map(_run_task, todo, preset, progress=bar)) as results:
+        with closing(engine.map(_run_task, todo, preset, radiomics_engine, progress=bar)) as results:
             for _, result in results:
                 handle(*result)
     finally:

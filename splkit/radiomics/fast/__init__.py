@@ -14,7 +14,7 @@ faster per CPU-second:
 ``benchmarks/radiomics_equality.py`` does it on a whole cohort.
 """
 
-from splkit.radiomics.fast.engine import FastExtractor, UnsupportedPresetError
-from splkit.radiomics.fast.support import unsupported
+from splkit.radiomics.fast.engine import FastExtractor, make_extractor
+from splkit.radiomics.fast.support import UnsupportedPresetError, choose_engine, unsupported
 
-__all__ = ["FastExtractor", "UnsupportedPresetError", "unsupported"]
+__all__ = ["FastExtractor", "UnsupportedPresetError", "choose_engine", "make_extractor", "unsupported"]

@@ -24,7 +24,7 @@ from splkit.radiomics.fast.filters import Image2D, image_types
 from splkit.radiomics.fast.firstorder import FirstOrder
 from splkit.radiomics.fast.glcm import GLCM
 from splkit.radiomics.fast.ngtdm import NGTDM
-from splkit.radiomics.fast.support import unsupported
+from splkit.radiomics.fast.support import UnsupportedPresetError, unsupported
 from splkit.radiomics.fast.texture import GLDM, GLRLM, GLSZM
 
 #: pyradiomics' ``RadiomicsFeatureExtractor._getDefaultSettings``
@@ -48,10 +48,6 @@ DEFAULT_SETTINGS = {
 #: Image types whose ROI usually holds few distinct values (pointwise filters of an 8-bit image, LBP codes)
 FEW_VALUES = {"original", "square", "squareroot", "logarithm", "exponential", "lbp-2D"}
 TEXTURE_CLASSES = {"glcm": GLCM, "glrlm": GLRLM, "glszm": GLSZM, "gldm": GLDM, "ngtdm": NGTDM}
-
-
-class UnsupportedPresetError(ValueError):
-    """The preset asks for something the fast engine does not compute (use the pyradiomics engine)."""
 
 
 @cache
@@ -170,3 +166,19 @@ class FastExtractor:
                     value = np.nan
                 out[f"{type_name}_{class_name}_{name}"] = value
         return out
+
+
+def make_extractor(params: Mapping[str, Any], input_kind: str = "2d", engine: str = "fast"):
+    """A feature extractor for pyradiomics parameters: :class:`FastExtractor` (``engine="fast"``) or
+    pyradiomics' ``RadiomicsFeatureExtractor`` (``"pyradiomics"``), pyradiomics' logging quietened."""
+    import logging
+
+    import radiomics
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    radiomics.setVerbosity(logging.ERROR)
+    if engine == "fast":
+        return FastExtractor(params, input_kind)
+    if engine == "pyradiomics":
+        return RadiomicsFeatureExtractor(params)
+    raise ValueError(f"unknown radiomics engine {engine!r} (fast or pyradiomics)")

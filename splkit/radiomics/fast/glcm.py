@@ -15,7 +15,6 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-from radiomics import cMatrices
 
 from splkit.radiomics.fast.discretise import Discretised
 from splkit.radiomics.fast.reductions import nanmean
@@ -48,6 +47,13 @@ FEATURES = (
 )
 
 
+def c_matrices():
+    """pyradiomics' C matrix kernels (imported when first used: pyradiomics is slow to import)."""
+    from radiomics import cMatrices
+
+    return cMatrices
+
+
 def empty_levels(roi: Discretised) -> np.ndarray:
     """Bin numbers 1..Ng absent from the ROI, 0-based (the rows pyradiomics deletes)."""
     present = np.zeros(roi.n_levels, dtype=bool)
@@ -75,7 +81,7 @@ class GLCM:
 
     def __init__(self, roi: Discretised, settings) -> None:
         ng = roi.n_levels
-        p, _ = cMatrices.calculate_glcm(
+        p, _ = c_matrices().calculate_glcm(
             roi.binned,
             roi.mask,
             np.array(settings.get("distances", [1])),

@@ -13,9 +13,9 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
-from radiomics import cMatrices
 
 from splkit.radiomics.fast.discretise import Discretised
+from splkit.radiomics.fast.glcm import c_matrices
 
 FEATURES = ("Busyness", "Coarseness", "Complexity", "Contrast", "Strength")
 
@@ -24,7 +24,7 @@ class NGTDM:
     """NGTDM features of one image type."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = cMatrices.calculate_ngtdm(
+        p = c_matrices().calculate_ngtdm(
             roi.binned,
             roi.mask,
             np.array(settings.get("distances", [1])),

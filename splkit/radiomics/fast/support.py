@@ -1,8 +1,10 @@
-"""Which presets the fast engine computes exactly as pyradiomics, and why not the others.
+"""Which presets the fast engine computes exactly as pyradiomics, and which engine extracts a preset.
 
 :func:`unsupported` reads a preset's content (input geometry, image types with their settings, feature
 classes and names, global settings) and lists everything the fast engine does not reproduce; an empty
-list means the preset is supported.  ``radiomics.engine: auto`` uses the fast engine only then.
+list means the preset is supported.  :func:`choose_engine` turns the profile's ``radiomics.engine``
+(``auto`` | ``fast`` | ``pyradiomics``) into the engine that runs: ``auto`` uses the fast engine only
+for a supported preset.
 """
 
 from __future__ import annotations
@@ -12,6 +14,14 @@ from typing import Any
 
 from splkit.radiomics.fast import firstorder, glcm, ngtdm
 from splkit.radiomics.fast.filters import IMAGE_TYPES
+
+#: ``radiomics.engine`` values
+ENGINES = ("auto", "fast", "pyradiomics")
+
+
+class UnsupportedPresetError(ValueError):
+    """The preset asks for something the fast engine does not compute (use the pyradiomics engine)."""
+
 
 #: Feature classes and the pyradiomics features each computes (names as ``get<Name>FeatureValue``)
 CLASS_FEATURES: dict[str, tuple[str, ...]] = {
@@ -163,3 +173,24 @@ def unsupported(params: Mapping[str, Any], input_kind: str = "2d") -> list[str]:
     if params.get("voxelSetting"):
         problems.append("voxelSetting (voxel-based extraction)")
     return problems
+
+
+def choose_engine(params: Mapping[str, Any], input_kind: str, engine: str = "auto", name: str = "") -> str:
+    """The engine that extracts a preset (its pyradiomics ``params`` and ``input_kind``): ``fast`` or
+    ``pyradiomics``.
+
+    ``auto``: ``fast`` when :func:`unsupported` finds nothing, else ``pyradiomics``.  ``fast`` for a
+    preset it does not support raises :class:`UnsupportedPresetError` naming what is unsupported.
+    """
+    if engine not in ENGINES:
+        raise ValueError(f"radiomics.engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "pyradiomics":
+        return engine
+    problems = unsupported(params, input_kind)
+    if problems and engine == "fast":
+        raise UnsupportedPresetError(
+            f"radiomics.engine: fast cannot extract preset {name!r}: it does not support "
+            + "; ".join(problems)
+            + ". Use radiomics.engine: pyradiomics (or auto)."
+        )
+    return "pyradiomics" if problems else "fast"

@@ -12,10 +12,9 @@ Neighboring gray level dependence matrix. CVGIP 1983;23:341-352 (GLDM); IBSI sec
 from __future__ import annotations
 
 import numpy as np
-from radiomics import cMatrices
 
 from splkit.radiomics.fast.discretise import Discretised
-from splkit.radiomics.fast.glcm import empty_levels
+from splkit.radiomics.fast.glcm import c_matrices, empty_levels
 from splkit.radiomics.fast.reductions import nanmean
 
 EPS = np.spacing(1)
@@ -48,7 +47,7 @@ class GLRLM:
 
     def __init__(self, roi: Discretised, settings) -> None:
         ng = roi.n_levels
-        p, _ = cMatrices.calculate_glrlm(
+        p, _ = c_matrices().calculate_glrlm(
             roi.binned,
             roi.mask,
             ng,
@@ -190,7 +189,7 @@ class GLSZM(_SizeMatrix):
     """Grey Level Size Zone Matrix features (zones: 8-connected in 2-D)."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = cMatrices.calculate_glszm(
+        p = c_matrices().calculate_glszm(
             roi.binned,
             roi.mask,
             roi.n_levels,
@@ -260,7 +259,7 @@ class GLDM(_SizeMatrix):
     """Grey Level Dependence Matrix features (``gldm_a``: the dependence threshold)."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = cMatrices.calculate_gldm(
+        p = c_matrices().calculate_gldm(
             roi.binned,
             roi.mask,
             np.array(settings.get("distances", [1])),
