@@ -113,7 +113,7 @@ def cohort_markdown(results: Mapping[str, Any], simulated: bool) -> str:
     external = results.get("external") or {}
     if not _missing(external.get("n")):
         prevalence = external.get("prevalence")
-        share = "" if _missing(prevalence) else f", {100 * prevalence:.1f} % positive"
+        share = "" if _missing(prevalence) else f" ({100 * prevalence:.1f} % positive)"
         text += (
             f"An **external cohort of {fmt(external.get('n'))} patients** from another centre"
             f"{share} was scored by the frozen study in [the external validation chapter]({EXTERNAL_CHAPTER}); "

@@ -179,8 +179,9 @@ def rule_note(selection: ClinicalSelection, settings) -> str:
     record(settings.run_path, "clinical.rule_applied", applied)
     record(settings.run_path, "clinical.fallback", selection.fallback)
     if not selection.fallback:
+        n = len(selection.predictors)
         return (
-            f"Selection rule applied: the **{len(selection.predictors)} variables** with univariate p < "
+            f"Selection rule applied: the **{n} variable{'s' * (n != 1)}** with univariate p < "
             f"{clin.univariate_p} and multivariable p < {clin.multivariable_p} form the clinical model."
         )
     kept = selection.predictors[0]

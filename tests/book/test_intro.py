@@ -70,7 +70,7 @@ def test_external_centre_of_chapter_7_is_shown_beside_training_and_validation():
     results = _with_external_centre()
     assert intro.shown_cohorts(results)[intro.EXTERNAL_CENTRE] == "External"
     text = intro.cohort_markdown(results, simulated=True)
-    assert "**external cohort of 60 patients** from another centre, 45.0 % positive" in text
+    assert "**external cohort of 60 patients** from another centre (45.0 % positive) was scored" in text
     assert intro.EXTERNAL_CHAPTER in text
     table = intro.headline_table(results)
     assert "| **Clinical** | External |" not in table  # not scored there: no row, no invention
