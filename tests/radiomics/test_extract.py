@@ -1,4 +1,4 @@
-"""Extraction: feature counts, the known traps, equality with plain pyradiomics, cache, failures."""
+"""Extraction: feature counts, the known traps, equality with plain pyradiomics, engines, cache, failures."""
 
 import json
 
@@ -68,6 +68,32 @@ def test_same_values_as_plain_pyradiomics(extracted, preset):
     features = ex.feature_columns(reference)
     assert features == ex.feature_columns(extracted)
     np.testing.assert_array_equal([extracted[k] for k in features], [float(reference[k]) for k in features])
+
+
+def test_engines_give_the_same_features(extracted, preset):
+    """``auto`` picks the fast engine for ultrasound2d; the pyradiomics engine gives the same numbers."""
+    image, mask = speckle()
+    reference = ex.extract_image(image, mask, preset, radiomics_engine="pyradiomics")
+    fast = ex.extract_image(image, mask, preset, radiomics_engine="fast")
+    names = ex.feature_columns(reference)
+    assert names == ex.feature_columns(fast) == ex.feature_columns(extracted)
+    np.testing.assert_array_equal([fast[k] for k in names], [reference[k] for k in names])
+    np.testing.assert_array_equal([extracted[k] for k in names], [reference[k] for k in names])
+    assert extracted["diagnostics_Configuration_Engine"] == fast["diagnostics_Configuration_Engine"] == "fast"
+    assert reference["diagnostics_Configuration_Engine"] == "pyradiomics"
+    assert {k for k in reference if k.startswith("diagnostics_")} == {
+        k for k in fast if k.startswith("diagnostics_")
+    }
+
+
+def test_engine_resolution(preset):
+    assert ex.resolve_engine(preset) == ex.resolve_engine(preset, "fast") == "fast"
+    assert ex.resolve_engine(preset, "pyradiomics") == "pyradiomics"
+    assert ex.resolve_engine(load_preset("paper1561")) == "pyradiomics"  # a one-slice volume: pyradiomics
+    with pytest.raises(ValueError, match="fast cannot extract preset 'paper1561'.*input 'slice3d'"):
+        ex.resolve_engine(load_preset("paper1561"), "fast")
+    with pytest.raises(ValueError, match="radiomics.engine must be one of"):
+        ex.resolve_engine(preset, "quick")
 
 
 def test_uint8_input_is_cast_to_float32(extracted, preset):
@@ -172,6 +198,22 @@ def test_cache_hit_miss_and_values(tmp_path, preset):
     # a different spacing is a different extraction
     moved = [ex.ImageTask(t.patient, t.image, t.mask, 0.3) for t in tasks]
     assert ex.cache_key(moved[1], preset) != ex.cache_key(tasks[1], preset)
+    # so is another engine ("auto" is the engine it resolves to)
+    assert ex.cache_key(tasks[1], preset, "pyradiomics") != ex.cache_key(tasks[1], preset, "fast")
+    assert ex.cache_key(tasks[1], preset, "auto") == ex.cache_key(tasks[1], preset, "fast")
+    by_pyradiomics = ex.extract_cohort(
+        tasks, preset, cache_dir=cache, n_jobs=1, progress=False, radiomics_engine="pyradiomics"
+    )
+    assert (by_pyradiomics.n_computed, by_pyradiomics.n_cached) == (2, 0)
+    assert set(by_pyradiomics.features["diagnostics_Configuration_Engine"]) == {"pyradiomics"}
+    names = ex.feature_columns(by_pyradiomics.features.columns)
+    assert by_pyradiomics.features[names].equals(third.features[names])
+
+
+def test_fast_engine_refuses_an_unsupported_preset_before_any_work(tmp_path):
+    tasks = [write_case(tmp_path, "P0001", 1)]
+    with pytest.raises(ValueError, match="fast cannot extract preset 'paper1561'"):
+        ex.extract_cohort(tasks, "paper1561", n_jobs=1, progress=False, radiomics_engine="fast")
 
 
 def test_parallel_equals_serial(tmp_path, preset):
