@@ -36,6 +36,31 @@ def image_tasks(cohort, reader: int = 1) -> list[ImageTask]:
     return [ImageTask(p, Path(cohort.images[p]), Path(masks[p]), cohort.spacing[p]) for p in patients]
 
 
+def _extract(
+    settings: Mapping[str, Any],
+    tasks: list[ImageTask],
+    preset: Preset | None,
+    progress: bool,
+    description: str,
+    engine: Engine,
+    allow_exclusions: bool | None = None,
+) -> ExtractionResult:
+    """The one call of :func:`extract_cohort` (reader masks and perturbed masks extract alike)."""
+    rad = settings["radiomics"]
+    return extract_cohort(
+        tasks,
+        preset or load_preset(rad["preset"]),
+        cache_dir=cache_dir(settings),
+        n_jobs=int(settings.get("n_jobs", 2)),
+        allow_exclusions=bool(rad.get("allow_exclusions", False))
+        if allow_exclusions is None
+        else allow_exclusions,
+        progress=progress,
+        description=description,
+        engine=engine,
+    )
+
+
 def extract_for(
     settings: Mapping[str, Any],
     cohort,
@@ -48,18 +73,10 @@ def extract_for(
 
     ``engine``: where to extract (default: the profile's ``compute`` section, started and closed here).
     """
-    rad = settings["radiomics"]
     n_jobs = int(settings.get("n_jobs", 2))
     with Engine.from_settings(settings, n_jobs=n_jobs) if engine is None else nullcontext(engine) as used:
-        return extract_cohort(
-            image_tasks(cohort, reader),
-            preset or load_preset(rad["preset"]),
-            cache_dir=cache_dir(settings),
-            n_jobs=n_jobs,
-            allow_exclusions=bool(rad.get("allow_exclusions", False)),
-            progress=progress,
-            description=f"radiomics, reader {reader}",
-            engine=used,
+        return _extract(
+            settings, image_tasks(cohort, reader), preset, progress, f"radiomics, reader {reader}", used
         )
 
 
@@ -131,23 +148,21 @@ def extract_perturbed(
     ``radiomics.allow_exclusions`` says: its patient is left out of the ICC and listed, the chapter goes on
     (an unreadable file is still an error).
     """
-    rad = settings["radiomics"]
-    preset = preset or load_preset(rad["preset"])
+    preset = preset or load_preset(settings["radiomics"]["preset"])
     wanted = set(patients)
     tasks = [t for t in image_tasks(cohort, reader=1) if t.patient in wanted]
     per_perturbation = perturbed_tasks(tasks, int(settings.get("seed", 0)), cache_dir(settings) / MASK_FOLDER)
     n_jobs = int(settings.get("n_jobs", 2))
     with Engine.from_settings(settings, n_jobs=n_jobs) if engine is None else nullcontext(engine) as used:
         return [
-            extract_cohort(
+            _extract(
+                settings,
                 perturbed,
                 preset,
-                cache_dir=cache_dir(settings),
-                n_jobs=n_jobs,
-                allow_exclusions=True,
-                progress=progress,
-                description=f"radiomics, perturbed masks {i + 1}/{len(per_perturbation)}",
-                engine=used,
+                progress,
+                f"radiomics, perturbed masks {i + 1}/{len(per_perturbation)}",
+                used,
+                True,
             )
             for i, perturbed in enumerate(per_perturbation)
         ]

@@ -49,13 +49,13 @@ def test_no_second_reader_falls_back_to_perturbation_robustness(tmp_path):
             f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
         )
 
+    assert not (tmp_path / "cohort" / "masks_reader2").exists()
     results = json.loads((run_dir / "results.json").read_text())
-    assert results["cohort"]["n_reader2_masks"] == 0
     robustness = results["radiomics"]["robustness"]
     assert robustness["method"] == "perturbation" and robustness["requested"] == "readers"
     assert robustness["label"] == "perturbation robustness"
     assert robustness["reason"].startswith("only 0 training patients have a second reader's mask")
-    n_train = results["cohort"]["cohorts"]["train"]["n"]
+    n_train = int((pd.read_csv(run_dir / "split.csv")["cohort"] == "train").sum())
     cost = robustness["cost"]
     assert cost["patients"] == n_train == results["radiomics"]["icc"]["patients"]
     assert cost["images"] == N_PERTURBATIONS * n_train
