@@ -2,10 +2,14 @@
 
 SHAP values are computed model-agnostically on the model's malignant probability (Lundberg & Lee,
 *A unified approach to interpreting model predictions*, NeurIPS 2017) with an interventional
-(independent) masker whose background is a seeded sample of training patients.  With few features the
-exact explainer enumerates every coalition; otherwise the permutation explainer (antithetic
-permutations, seeded) is used.  Both satisfy additivity exactly: base value + sum of SHAP values =
-model output for every explained patient.  SHAP explains the *model*, not the disease.
+(independent) masker whose background is a seeded sample of training patients: the game of
+:mod:`splkit.explain.games`.  With up to :data:`EXACT_MAX_FEATURES` features every coalition is
+evaluated and the values are the exact Shapley values; otherwise antithetic permutation sampling
+(Štrumbelj & Kononenko, Knowl. Inf. Syst. 2014), seeded, estimates them (:mod:`splkit.explain.coalitions`,
+the estimators of shap's Exact and Permutation explainers, same draws and same numbers).  Both satisfy
+additivity exactly: base value + sum of SHAP values = model output for every explained patient.  The
+book's SVMs are evaluated through their kernel's factorisation over features (:class:`KernelGame`),
+thousands of times faster than scoring masked rows.  SHAP explains the *model*, not the disease.
 """
 
 from __future__ import annotations
@@ -13,16 +17,20 @@ from __future__ import annotations
 import inspect
 from contextlib import closing
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import shap
 
+from splkit.explain import coalitions, games
 from splkit.run.cache import CACHE_ROOT, ContentCache, content_key
 from splkit.run.engine import Engine
 
-#: Up to this many features the exact explainer (2^M coalitions per background row) is affordable.
-EXACT_MAX_FEATURES = 10
+if TYPE_CHECKING:
+    import shap
+
+#: Up to this many features every coalition is evaluated (2^M per background row): exact values.
+EXACT_MAX_FEATURES = 12
 #: Patients per parallel task (fixed, so that results do not depend on the number of processes).
 BLOCK_SIZE = 8
 #: Where ``explain_model(cache=True)`` keeps computed blocks (a :class:`~splkit.run.cache.ContentCache`).
@@ -53,16 +61,6 @@ class ShapResult:
         return self.values.abs().mean().sort_values(ascending=False).rename("mean_abs_shap")
 
 
-def probability_function(estimator, features: list[str]):
-    """``f(X) -> P(malignant)`` for a fitted classifier whose input is a DataFrame with ``features``."""
-
-    def predict(values: np.ndarray) -> np.ndarray:
-        frame = pd.DataFrame(np.asarray(values, dtype=float), columns=features)
-        return estimator.predict_proba(frame)[:, 1]
-
-    return predict
-
-
 def explain_model(
     estimator,
     X_background: pd.DataFrame,
@@ -85,7 +83,7 @@ def explain_model(
     X_explain
         The patients to explain (index = pseudonyms).
     max_evals
-        Model evaluations per patient for the permutation explainer (at least 2 × features + 1).
+        Coalitions per patient for the permutation estimator (at least 2 × features + 1).
     random_state
         Seeds the background sample and the permutations: same seed, same values.
     n_jobs
@@ -96,8 +94,10 @@ def explain_model(
         (``.cache/shap/``, keyed by their content).
     engine
         Where the blocks run (:class:`splkit.run.engine.Engine`, one task per block; default: the local
-        pool of ``n_jobs`` processes).  The model and background go to each worker once.
+        pool of ``n_jobs`` processes).  The game (model and background) goes with each task.
     """
+    import shap
+
     features = list(X_explain.columns)
     if list(X_background.columns) != features:
         raise ValueError("background and explained rows must have the same columns in the same order")
@@ -107,20 +107,21 @@ def explain_model(
     method = "exact" if len(features) <= EXACT_MAX_FEATURES else "permutation"
     evals = max(max_evals, 2 * len(features) + 1)
     tasks = [
-        (estimator, features, background, data[start : start + BLOCK_SIZE], method, evals, random_state + b)
+        (data[start : start + BLOCK_SIZE], random_state + b)
         for b, start in enumerate(range(0, len(data), BLOCK_SIZE))
     ]
     store = ContentCache(CACHE_DIR, format="joblib") if cache else None
-    keys = [block_key(*task) for task in tasks] if store is not None else []
-    blocks = [store.get(key) for key in keys] if store is not None else [None] * len(tasks)
+    keys = [block_key(estimator, features, background, *task, method, evals) for task in tasks]
+    blocks: list[Any] = [store.get(key) for key in keys] if store is not None else [None] * len(tasks)
     todo = [i for i, block in enumerate(blocks) if block is None]
-    engine = engine if engine is not None else Engine("local", workers=n_jobs)
-    shared = (estimator, features, background, method, evals)
-    with closing(engine.map(_block_task, [(tasks[i][3], tasks[i][6]) for i in todo], *shared)) as results:
-        for position, block in results:
-            blocks[todo[position]] = block
-            if store is not None:
-                store.put(keys[todo[position]], block)
+    if todo:
+        game = games.game_for(estimator, features, background)
+        engine = engine if engine is not None else Engine("local", workers=n_jobs)
+        with closing(engine.map(_shap_block, [tasks[i] for i in todo], game, method, evals)) as results:
+            for position, block in results:
+                blocks[todo[position]] = block
+                if store is not None:
+                    store.put(keys[todo[position]], block)
     explanation = shap.Explanation(
         values=np.vstack([values for values, _ in blocks]),
         base_values=np.concatenate([base for _, base in blocks]),
@@ -130,38 +131,30 @@ def explain_model(
     return ShapResult(explanation, list(X_explain.index), method, n_background)
 
 
-def block_key(*task) -> str:
-    """The cache key of one block: its inputs' content (model, background, rows, settings, seed), the
-    block code's source and the shap version — never a path (nor an array's memory layout)."""
-    code = inspect.getsource(_shap_block) + inspect.getsource(probability_function)
-    parts = [np.ascontiguousarray(part) if isinstance(part, np.ndarray) else part for part in task]
-    return content_key("shap-block", shap.__version__, code, *parts)
-
-
-def _block_task(item: tuple[np.ndarray, int], estimator, features, background, method, max_evals):
-    """One engine task: :func:`_shap_block` of ``item`` = (rows, seed) with the shared model and background."""
-    rows, seed = item
-    return _shap_block(estimator, features, background, rows, method, max_evals, seed)
+def block_key(estimator, features, background, rows, seed, method, max_evals) -> str:
+    """The cache key of one block: its inputs' content (model, background, rows, settings, seed) and
+    the code that computes it — never a path (nor an array's memory layout)."""
+    code = "".join(inspect.getsource(module) for module in (games, coalitions))
+    code += inspect.getsource(_shap_block)
+    parts = [estimator, features, background, rows, seed, method, max_evals]
+    parts = [np.ascontiguousarray(part) if isinstance(part, np.ndarray) else part for part in parts]
+    return content_key("shap-block", code, *parts)
 
 
 def _shap_block(
-    estimator,
-    features: list[str],
-    background: np.ndarray,
-    rows: np.ndarray,
-    method: str,
-    max_evals: int,
-    seed: int,
+    item: tuple[np.ndarray, int], game, method: str, max_evals: int
 ) -> tuple[np.ndarray, np.ndarray]:
-    """SHAP values and base values of ``rows`` (one block of :func:`explain_model`)."""
-    masker = shap.maskers.Independent(background, max_samples=len(background))
-    model = probability_function(estimator, features)
-    if method == "exact":
-        explanation = shap.explainers.Exact(model, masker, feature_names=features)(rows, silent=True)
-    else:
-        explainer = shap.explainers.Permutation(model, masker, feature_names=features, seed=seed)
-        explanation = explainer(rows, max_evals=max_evals, silent=True)
-    return np.asarray(explanation.values, dtype=float), np.asarray(explanation.base_values, dtype=float)
+    """SHAP values and base values of one block ``item`` = (rows, seed) of :func:`explain_model`."""
+    rows, seed = item
+    rng = np.random.RandomState(seed)  # one stream per block, its patients in order (as shap seeds)
+    results = [
+        coalitions.exact_shapley(game, x)
+        if method == "exact"
+        else coalitions.permutation_shapley(game, x, max_evals, rng)
+        for x in rows
+    ]
+    values = np.array([phi for phi, _ in results], dtype=float).reshape(len(rows), -1)
+    return values, np.array([base for _, base in results], dtype=float)
 
 
 def pick_cases(scores: pd.DataFrame, threshold: float) -> pd.DataFrame:

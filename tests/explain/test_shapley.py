@@ -15,7 +15,7 @@ def _fitted(n_features, seed=0):
     return model, X
 
 
-@pytest.mark.parametrize("n_features", [4, EXACT_MAX_FEATURES + 3])
+@pytest.mark.parametrize("n_features", [4, EXACT_MAX_FEATURES + 1])
 def test_shap_values_are_additive(n_features):
     model, X = _fitted(n_features)
     result = explain_model(model, X.iloc[:60], X.iloc[60:], background_size=20, max_evals=200, random_state=1)
@@ -51,7 +51,7 @@ def test_shap_cache_returns_the_computed_values(tmp_path, monkeypatch):
     first = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
     assert len(list((tmp_path / "shap").rglob("*.joblib"))) == 2  # one ContentCache entry per block of 8
     assert not list((tmp_path / "shap").rglob("*.tmp"))
-    monkeypatch.setattr(explain.shap.explainers, "Exact", None)  # a cache hit never builds an explainer
+    monkeypatch.setattr(explain.coalitions, "exact_shapley", None)  # a cache hit computes nothing
     second = explain_model(model, X.iloc[:60], X.iloc[60:70], **args)
     np.testing.assert_array_equal(first.values.to_numpy(), second.values.to_numpy())  # bit-identical
     np.testing.assert_array_equal(first.explanation.base_values, second.explanation.base_values)
@@ -65,11 +65,39 @@ def test_shap_cache_keys_are_the_blocks_content(tmp_path, monkeypatch):
     uncached = explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=0)
     explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=0, cache=True)
     renamed = X.iloc[60:70].rename(index=lambda p: f"Q{p}")  # other pseudonyms, same rows: a hit
-    monkeypatch.setattr(explain.shap.explainers, "Exact", None)
+    monkeypatch.setattr(explain.coalitions, "exact_shapley", None)
     hit = explain_model(model, X.iloc[:60], renamed, background_size=10, random_state=0, cache=True)
     np.testing.assert_array_equal(hit.values.to_numpy(), uncached.values.to_numpy())
     with pytest.raises(TypeError):  # another seed is another background sample: a miss, so it computes
         explain_model(model, X.iloc[:60], X.iloc[60:70], background_size=10, random_state=1, cache=True)
+
+
+@pytest.mark.parametrize("n_features", [5, EXACT_MAX_FEATURES + 1])
+def test_values_are_shaps_exact_and_permutation_explainers(n_features):
+    """Same background, same seed: the values of shap's Exact (up to 12 features) and Permutation
+    explainers (same permutations), for the book's SVM (kernel game) and a logistic regression."""
+    import shap
+    from sklearn.linear_model import LogisticRegression
+
+    svm, X = _fitted(n_features)
+    y = (X.iloc[:, 0] > 0).astype(int)
+    for model in (svm, LogisticRegression().fit(X, y)):
+        result = explain_model(
+            model, X.iloc[:60], X.iloc[60:68], background_size=12, max_evals=120, random_state=5
+        )
+        background = X.iloc[:60].sample(n=12, random_state=5).to_numpy(dtype=float)
+        masker = shap.maskers.Independent(background, max_samples=12)
+
+        def f(rows, model=model):
+            return model.predict_proba(pd.DataFrame(rows, columns=X.columns))[:, 1]
+
+        rows = X.iloc[60:68].to_numpy(dtype=float)
+        if n_features <= EXACT_MAX_FEATURES:
+            expected = shap.explainers.Exact(f, masker)(rows, silent=True)
+        else:  # block 0 of explain_model is seeded random_state + 0
+            expected = shap.explainers.Permutation(f, masker, seed=5)(rows, max_evals=120, silent=True)
+        np.testing.assert_allclose(result.values.to_numpy(), expected.values, atol=1e-12)
+        np.testing.assert_allclose(result.explanation.base_values, expected.base_values, atol=1e-12)
 
 
 def test_pick_cases_follow_the_threshold():
