@@ -268,21 +268,35 @@ def gradcam_maps(
         ``patient → float32 array`` with the image's shape (rows x columns), values in [0, 1], zero
         outside the lesion crop.
     """
+    patients = list(patients)
+    frames = gradcam_frames(settings, [(cohort, p) for p in patients], model, target, progress)
+    return dict(zip(patients, frames, strict=True))
+
+
+def gradcam_frames(
+    settings: Any,
+    frames: Sequence[tuple[Any, str]],
+    model: DTLClassifier | None = None,
+    target: str = "malignant",
+    progress: bool = True,
+) -> list[np.ndarray]:
+    """:func:`gradcam_maps` of ``(cohort, patient)`` pairs, in order: patients of several cohorts (a
+    validation and an external cohort) share batches, one forward and backward pass per batch."""
     if model is None:
         model, _ = load_gradcam_model(settings.run_path)
     deep = settings.deep
     torch.set_num_threads(max(int(settings.get("n_jobs", 1)), 1))
-    patients = list(patients)
-    result: dict[str, np.ndarray] = {}
+    frames = list(frames)
+    result: list[np.ndarray] = []
     batch = max(1, min(int(deep.get("batch_size", 8)), 8))
     for start in progress_bar(
-        range(0, len(patients), batch), desc="Grad-CAM", unit="batch", **_quiet(progress)
+        range(0, len(frames), batch), desc="Grad-CAM", unit="batch", **_quiet(progress)
     ):
-        chunk = patients[start : start + batch]
-        loaded = [load_crop(cohort, p, deep) for p in chunk]
+        loaded = [load_crop(cohort, patient, deep) for cohort, patient in frames[start : start + batch]]
         cams = gradcam_crops(
             model, np.stack([crop for crop, _, _ in loaded]), batch_size=batch, target=target
         )
-        for patient, (_, geometry, _), cam in zip(chunk, loaded, cams, strict=True):
-            result[patient] = np.clip(geometry.paste(cam), 0.0, 1.0)
+        result += [
+            np.clip(geometry.paste(cam), 0.0, 1.0) for (_, geometry, _), cam in zip(loaded, cams, strict=True)
+        ]
     return result

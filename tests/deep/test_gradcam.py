@@ -99,3 +99,18 @@ def test_targets(fitted):
         assert np.allclose(predicted[row], malignant[row]) or np.allclose(predicted[row], benign[row])
     with pytest.raises(ValueError, match="target"):
         gradcam.gradcam_crops(model, crops, target="lesion")
+
+
+def test_gradcam_frames_mix_cohorts_in_one_batch(fitted, tmp_path):
+    """Patients of two cohorts (a validation and an external one) share a batch; each map is the one its
+    cohort's image gives alone."""
+    cohort, spec, backbone, emb, candidates, compressor, head, model, folder = fitted
+    other = SyntheticCohort(tmp_path / "external", n=3, shape=cohort.read_image("P0001").shape, seed=5)
+    settings = Settings({"run_dir": str(folder / "run"), "deep": DEEP, "n_jobs": 1})
+    frames = [(cohort, "P0001"), (other, "P0002"), (cohort, "P0003")]
+    mixed = gradcam.gradcam_frames(settings, frames, model=model, progress=False)
+    alone = gradcam.gradcam_maps(settings, other, ["P0002"], model=model, progress=False)
+    np.testing.assert_allclose(mixed[1], alone["P0002"], atol=1e-5)
+    first = gradcam.gradcam_maps(settings, cohort, ["P0001", "P0003"], model=model, progress=False)
+    np.testing.assert_allclose(mixed[0], first["P0001"], atol=1e-5)
+    np.testing.assert_allclose(mixed[2], first["P0003"], atol=1e-5)
