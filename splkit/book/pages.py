@@ -267,10 +267,13 @@ def write_generated_pages(stage: Path, run_dir: Path) -> None:
     )
     _fill(stage / "data.md", {"{{ data_source }}": bookmethods.data_source_markdown(settings, results)})
     _fill(stage / "own_data.md", {"{{ data_contract }}": bookmethods.data_contract_markdown()})
+    robustness = lookup(results, "radiomics.robustness.method")  # readers | perturbation | none (chapter 3)
     _fill(
         stage / "checklist.md",
-        {"{{ checklist }}": checklist.checklist_markdown(simulated, _absence(results))},
+        {"{{ checklist }}": checklist.checklist_markdown(simulated, _absence(results), robustness)},
     )
     external = (stage / "notebooks" / "07_external_validation.ipynb").exists()
-    _fill(stage / "tripod_ai.md", {"{{ tripod_ai }}": tripod.tripod_markdown(simulated, external)})
+    _fill(
+        stage / "tripod_ai.md", {"{{ tripod_ai }}": tripod.tripod_markdown(simulated, external, robustness)}
+    )
     _fill(stage / "model_card.md", {"{{ model_card }}": model_card_markdown(run_dir)})
