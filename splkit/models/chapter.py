@@ -82,13 +82,16 @@ def inputs_table(settings) -> pd.DataFrame:
     n_clin = len(list(results["clinical"]["predictors"]))
     n_rad = len(feature_names(results["radiomics"]["selected"], "radiomics.selected"))
     n_dtl = len(feature_names(results["deep"]["selected"], "deep.selected"))
+    clin = f"{n_clin} clinical predictor{'s' if n_clin != 1 else ''}"
+    if results["clinical"].get("fallback"):
+        clin += " (the fallback rule of chapter 2: no variable was significant)"
     inputs = {
-        "Clinical": f"{n_clin} clinical predictors (logistic regression, chapter 2)",
-        CLINICAL_SVM: f"{n_clin} clinical predictors",
+        "Clinical": f"{clin} (logistic regression, chapter 2)",
+        CLINICAL_SVM: clin,
         "Rad": f"{n_rad} radiomics features (chapter 3)",
         "DTL": f"{n_dtl} DTL components (chapter 4)",
         "DLR": f"{n_rad + n_dtl} radiomics + DTL features",
-        FUSION: f"DLR score + {n_clin} clinical predictors",
+        FUSION: f"DLR score + {clin}",
     }
     order = keep_available([m for m in MODEL_ORDER if m in inputs], not absence_note(settings))
     record_availability(settings)

@@ -205,12 +205,14 @@ def fit_models(
 
 def _source_files() -> list[Path]:
     """The code that fits the models: ``splkit/models/*.py``, every module of ``splkit/selection``, and the
-    modules outside them the fits run (the clinical encoder, the shared target checks, the folds)."""
+    modules outside them the fits run (the clinical encoder and predictor selection, the shared target
+    checks, the folds)."""
     from splkit import selection
 
     root = Path(__file__).parent.parent
     folders = (Path(__file__).parent, Path(selection.__file__).parent)
-    singles = [root / "clinical" / "encoding.py", root / "stats" / "_checks.py", root / "stats" / "folds.py"]
+    singles = [root / "clinical" / name for name in ("encoding.py", "selection.py", "model.py")]
+    singles += [root / "stats" / "_checks.py", root / "stats" / "folds.py"]
     return [path for folder in folders for path in sorted(folder.rglob("*.py"))] + singles
 
 
