@@ -50,6 +50,7 @@ from splkit.radiomics.compat import scipy_sph_harm
 from splkit.radiomics.fast import choose_engine, make_extractor
 from splkit.radiomics.fast.support import ENGINES as RADIOMICS_ENGINES  # noqa: F401 - re-exported
 from splkit.radiomics.presets import Preset, check_runtime, load_preset
+from splkit.radiomics.resample import RESAMPLE_RULE_VERSION, resample_pair
 from splkit.run.cache import CacheError, ContentCache, file_sha256  # noqa: F401 - CacheError re-exported
 from splkit.run.engine import Engine, require_readable
 from splkit.run.progress import progress_bar
@@ -69,12 +70,15 @@ class ExtractionError(RuntimeError):
 
 @dataclass(frozen=True)
 class ImageTask:
-    """One image to extract: the patient's pseudonym, image and mask files, and spacing (mm)."""
+    """One image to extract: the patient's pseudonym, image and mask files, and spacing (mm);
+    ``resample_mm``: resample image and mask to this isotropic spacing first
+    (:func:`splkit.radiomics.resample.resample_pair`; ``None``: as they are)."""
 
     patient: str
     image: Path
     mask: Path
     spacing: float | tuple[float, float] | None = None
+    resample_mm: float | None = None
 
 
 @dataclass
@@ -269,6 +273,8 @@ def cache_key(task: ImageTask, preset: Preset, radiomics_engine: str = "auto") -
         "extractor": EXTRACTOR_VERSION,
         "intensity": INTENSITY_RULE_VERSION,  # how grey levels are read (splkit.cohort.intensity)
     }
+    if task.resample_mm is not None:  # (absent otherwise: the keys of unresampled images stay as they were)
+        parts["resample_mm"] = [float(task.resample_mm), RESAMPLE_RULE_VERSION]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -289,6 +295,8 @@ def _run_task(
     try:
         image = imaging.read_image(task.image, spacing_mm=task.spacing)
         mask = imaging.read_mask(task.mask, spacing_mm=task.spacing)
+        if task.resample_mm is not None:
+            image, mask = resample_pair(image, mask, task.resample_mm)
         values = {
             f"{DIAGNOSTICS_PREFIX}Image-original_SHA256": file_sha256(task.image),
             f"{DIAGNOSTICS_PREFIX}Mask-original_SHA256": file_sha256(task.mask),

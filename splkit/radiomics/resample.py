@@ -28,6 +28,8 @@ import SimpleITK as sitk
 
 #: Relative difference below which two spacings count as equal.
 TOLERANCE = 1e-4
+#: Bump when :func:`resample_pair` changes what it returns (part of the radiomics cache key).
+RESAMPLE_RULE_VERSION = 1
 
 
 def isotropic(spacing: float | tuple[float, float]) -> float:
