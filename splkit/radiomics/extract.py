@@ -114,9 +114,8 @@ def _extractor(preset: Preset, engine: str = "pyradiomics"):
 
 
 def resolve_engine(preset: Preset, engine: str = "auto") -> str:
-    """The engine that extracts ``preset``, ``"fast"`` or ``"pyradiomics"`` (``auto``: ``fast`` where it
-    supports the preset); ``fast`` for a preset it does not support is an error naming what
-    (:func:`splkit.radiomics.fast.support.choose_engine`)."""
+    """``"fast"`` or ``"pyradiomics"``: the engine that extracts ``preset`` (``auto``: ``fast`` where it supports
+    the preset; :func:`splkit.radiomics.fast.support.choose_engine`)."""
     return choose_engine(preset.params, preset.input, engine, preset.name)
 
 
@@ -202,6 +201,7 @@ def provenance(
     components.Execute(sitk.Cast(mask == 1, sitk.sitkUInt8))
     values = image_array[roi].astype(float)
     centre = tuple(float(v) for v in np.argwhere(roi).mean(axis=0)[::-1]) if values.size else ()
+    box = list(stats.GetBoundingBox(1)) if stats.HasLabel(1) else []
     d = DIAGNOSTICS_PREFIX
     return {
         f"{d}Versions_PyRadiomics": str(radiomics.__version__),
@@ -219,9 +219,7 @@ def provenance(
         f"{d}Image-original_Mean": float(image_array.mean()),
         f"{d}Image-original_Minimum": float(image_array.min()),
         f"{d}Image-original_Maximum": float(image_array.max()),
-        f"{d}Mask-original_BoundingBox": json.dumps(list(stats.GetBoundingBox(1)))
-        if stats.HasLabel(1)
-        else "[]",
+        f"{d}Mask-original_BoundingBox": json.dumps(box),
         f"{d}Mask-original_VoxelNum": int(roi.sum()),
         f"{d}Mask-original_VolumeNum": int(components.GetObjectCount()),
         f"{d}Mask-original_CenterOfMassIndex": json.dumps(centre),
@@ -234,18 +232,15 @@ def provenance(
 def extract_image(
     image: sitk.Image, mask: sitk.Image, preset: Preset | str, radiomics_engine: str = "auto"
 ) -> dict[str, Any]:
-    """All features of ``preset`` for one image and mask (``radiomics_engine``: :func:`resolve_engine`),
-    checked against the preset's expected set.
-
-    Returns ``diagnostics_*`` provenance (pyradiomics' own when the preset sets ``additionalInfo``, else
-    :func:`provenance`; both with the engine), then the features as floats in pyradiomics' order.
+    """All features of ``preset`` for one image and mask (``radiomics_engine``: :func:`resolve_engine`), checked
+    against the preset's expected set: ``diagnostics_*`` provenance (pyradiomics' own when the preset sets
+    ``additionalInfo``, else :func:`provenance`; both with the engine), then the features in pyradiomics' order.
     """
     preset = load_preset(preset) if not isinstance(preset, Preset) else preset
     engine = resolve_engine(preset, radiomics_engine)
     image, mask = prepare_inputs(image, mask, preset)
     with numpy_bin_edges(), scipy_sph_harm(), warnings.catch_warnings():
-        # scikit-image warns that LBP on float input is sensitive to tiny differences; our float32
-        # images hold the whole numbers of 8-bit B-mode, so there are none.
+        # scikit-image warns about LBP on float input: our float32 images hold 8-bit B-mode's whole numbers
         warnings.filterwarnings("ignore", message="Applying `local_binary_pattern`", category=UserWarning)
         # pyradiomics' LBP3D imports map_coordinates from the deprecated scipy.ndimage.interpolation
         warnings.filterwarnings(
@@ -253,11 +248,9 @@ def extract_image(
         )
         result = _extractor(preset, engine).execute(image, mask)
     check_feature_set(result.keys(), preset)
-    own = (
-        {f"{DIAGNOSTICS_PREFIX}Configuration_Engine": engine}
-        if preset.params.get("setting", {}).get("additionalInfo", True)
-        else provenance(image, mask, preset, engine)
-    )
+    pyradiomics_info = preset.params.get("setting", {}).get("additionalInfo", True)
+    own = {f"{DIAGNOSTICS_PREFIX}Configuration_Engine": engine}
+    own = own if pyradiomics_info else provenance(image, mask, preset, engine)
     return own | {k: (_plain(v) if k.startswith(DIAGNOSTICS_PREFIX) else float(v)) for k, v in result.items()}
 
 
