@@ -174,14 +174,29 @@ def image_geometry(cohort: Cohort, settings) -> tuple[pd.DataFrame, str]:
         f"{len(spacings)} pixel spacings" if len(spacings) > 1 else "",
     ]
     mixed = [m for m in mixed if m]
+    from splkit.radiomics.workflow import resample_target
+
     preset = settings.radiomics.preset
     resampled = (load_preset(preset).params.get("setting") or {}).get("resampledPixelSpacing")
-    grid = (
-        f"the radiomics preset `{preset}` resamples every image to {resampled} mm before texture features"
-        if resampled
-        else f"the radiomics preset `{preset}` does not resample, so texture features are computed on each "
-        "image's native pixel grid and are not strictly comparable across spacings"
-    )
+    rule = settings.radiomics.get("resample_mm", "auto")
+    target = resample_target(settings, cohort)
+    if target is not None:
+        grid = (
+            f"radiomics resamples every image to {target:g} mm first (`radiomics.resample_mm: {rule}`"
+            + (": the training patients' median spacing" if str(rule) == "auto" else "")
+            + "; chapter 3), so texture features share one pixel grid"
+        )
+    elif resampled:
+        grid = (
+            f"the radiomics preset `{preset}` resamples every image to {resampled} mm before texture features"
+        )
+    elif len(spacings) > 1:
+        grid = (
+            f"radiomics does not resample (`radiomics.resample_mm: {rule}`), so texture features are computed "
+            "on each image's native pixel grid and are not strictly comparable across spacings"
+        )
+    else:
+        grid = "one pixel spacing needs no resampling for radiomics"
     text = (
         f"The {n} images come in {' and '.join(mixed)}. This is allowed, with a caveat: shape features "
         f"and the LoG filter's sigmas are in millimetres (each image's own spacing), but {grid}; the "

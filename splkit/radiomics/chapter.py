@@ -22,14 +22,14 @@ import pandas as pd
 from sklearn.pipeline import Pipeline
 
 from splkit.book.plots import show
-from splkit.radiomics import figures, workflow
+from splkit.radiomics import figures, resample, workflow
 from splkit.radiomics import robustness as robust
 from splkit.radiomics.extract import ExtractionResult, count_by_image_type, pyradiomics_version
 from splkit.radiomics.harmonise import COMBAT_MODEL, ComBat, fit_on_training, harmonise_method
 from splkit.radiomics.presets import Preset
 from splkit.run.cache import atomic_dump, atomic_parquet
 from splkit.run.engine import Engine
-from splkit.run.report import record, write_table
+from splkit.run.report import load_results, record, write_table
 from splkit.run.rundir import RunDir
 from splkit.selection import select_features
 
@@ -115,6 +115,9 @@ def extract(settings, preset: Preset) -> Extraction:
     record(run, "radiomics.images_per_second", result.images_per_second(3))
     record(run, "radiomics.images_extracted_now", result.n_computed)
     record(run, "radiomics.excluded", result.excluded)
+    target = workflow.resample_target(settings, cohort)
+    rule = settings.radiomics.get("resample_mm", "auto")
+    record(run, "radiomics.resampling", resample.summary(rule, target, cohort.spacing.values()))
     return result
 
 
@@ -144,7 +147,8 @@ def image_types(settings, preset: Preset, extraction: Extraction) -> str:
     return (
         f"{sum(per_type.values())} features per image ({preset.total} declared by the preset); "
         f"{len(extraction.reader1.features)} patients (reader 1), "
-        f"{len(extraction.reader2.features)} patients (reader 2)."
+        f"{len(extraction.reader2.features)} patients (reader 2). "
+        + resample.sentence(load_results(settings.run_path).get("radiomics", {}).get("resampling"))
     )
 
 

@@ -108,3 +108,39 @@ def resample_pair(image: sitk.Image, mask: sitk.Image, spacing_mm: float) -> tup
     new_mask = sitk.Cast(fraction >= 0.5, sitk.sitkUInt8)
     new_mask.CopyInformation(resampled)
     return resampled, new_mask
+
+
+def summary(
+    rule: Any, target: float | None, spacings: Iterable[float | tuple[float, float]]
+) -> dict[str, Any]:
+    """``radiomics.resampling`` of ``results.json``: the rule, the spacing every image was resampled to
+    (``None``: none) and the range of the native spacings (mm)."""
+    native = [isotropic(s) for s in spacings]
+    return {
+        "rule": rule,
+        "target_mm": target,
+        "native_mm": {"min": min(native), "median": float(np.median(native)), "max": max(native)},
+    }
+
+
+def sentence(done: Mapping[str, Any] | None) -> str:
+    """Markdown for chapter 3 from :func:`summary`: whether, and to what spacing, images were resampled."""
+    if not done:
+        return ""
+    native, target, rule = done["native_mm"], done["target_mm"], done["rule"]
+    same = math.isclose(native["min"], native["max"], rel_tol=TOLERANCE)
+    span = f"{native['min']:g} mm" if same else f"{native['min']:g} to {native['max']:g} mm"
+    if target is None:
+        if same:
+            return f"Every image has the same pixel spacing ({span}): no resampling."
+        return (
+            f"The native pixel spacings range over {span} and were **not** resampled "
+            f"(`radiomics.resample_mm: {rule}`): texture features are not strictly comparable across spacings."
+        )
+    why = "the training patients' median, " if str(rule) == "auto" else ""
+    return (
+        f"The native pixel spacings range over {span}: every image and mask was **resampled to {target:g} mm** "
+        f"({why}`radiomics.resample_mm: {rule}`) before extraction, the image by linear interpolation and the "
+        "mask by linear interpolation kept at >= 0.5 (IBSI, Zwanenburg et al. 2020), so every texture matrix "
+        "looks at the same physical distances."
+    )

@@ -266,7 +266,10 @@ def perturbed_tasks(tasks: Sequence[Any], seed: int, folder: str | Path) -> list
 
     files = [perturbed_mask_files(task, seed, folder) for task in tasks]
     return [
-        [ImageTask(t.patient, t.image, f[i], t.spacing) for t, f in zip(tasks, files, strict=True)]
+        [
+            ImageTask(t.patient, t.image, f[i], t.spacing, t.resample_mm)
+            for t, f in zip(tasks, files, strict=True)
+        ]
         for i in range(N_PERTURBATIONS)
     ]
 

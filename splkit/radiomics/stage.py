@@ -75,9 +75,16 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         Worker processes of the extraction.
     progress
         Show progress bars.
+    engine
+        ``radiomics.engine``: ``auto``, ``fast`` or ``pyradiomics`` (:func:`splkit.radiomics.extract.resolve_engine`).
+    resample_mm
+        ``radiomics.resample_mm``: ``auto``, ``none`` or a spacing (:mod:`splkit.radiomics.resample`).
 
     Attributes
     ----------
+    resample_mm_ : float or None
+        The spacing the training cohort chose (``None``: no resampling); ``transform`` applies it to every
+        cohort.
     preset_name_, preset_sha256_, preset_text_ : str
         The preset used, its sha256 and its whole text (``transform`` extracts with this text, so a
         later edit of the shipped preset cannot change the study's features).
@@ -109,6 +116,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         cache_dir: str | None = None,
         n_jobs: int = 1,
         progress: bool = False,
+        engine: str = "auto",
+        resample_mm: float | str = "auto",
     ):
         self.preset = preset
         self.icc_type = icc_type
@@ -120,6 +129,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.n_jobs = n_jobs
         self.progress = progress
+        self.engine = engine
+        self.resample_mm = resample_mm
 
     # ------------------------------------------------------------------ settings
     def _settings(self) -> dict[str, Any]:
@@ -135,8 +146,17 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
                 "icc_threshold": float(self.icc_threshold),
                 "icc_patients": self.icc_patients,
                 "robustness": self.robustness,
+                "engine": getattr(self, "engine", "auto"),  # studies saved before the engine existed: auto
+                "resample_mm": self._resample_setting(),
             },
         }
+
+    def _resample_setting(self) -> float | str:
+        """Unfitted: the profile's rule; fitted: the spacing the training cohort chose, for every cohort
+        (``none`` when it chose none, as in studies saved before resampling existed)."""
+        if not hasattr(self, "columns_"):
+            return getattr(self, "resample_mm", "auto")
+        return getattr(self, "resample_mm_", None) or "none"
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> RadiomicsStage:
@@ -152,6 +172,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
             seed=int(settings.get("seed", 0)),
             cache_dir=rad.get("cache_dir"),
             n_jobs=int(settings.get("n_jobs", 1)),
+            engine=str(rad.get("engine", "auto")),
+            resample_mm=rad.get("resample_mm", "auto"),
         )
 
     # ------------------------------------------------------------------ fitting
@@ -168,6 +190,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         """
         preset = load_preset(self.preset)
         settings = self._settings()
+        settings["radiomics"]["resample_mm"] = self.resample_mm  # the rule, also when refitting
+        self.resample_mm_ = workflow.resample_target(settings, cohort)  # None: the spacings agree
         reader1 = workflow.extract_for(settings, cohort, reader=1, preset=preset, progress=self.progress)
         reader2 = workflow.extract_for(settings, cohort, reader=2, preset=preset, progress=self.progress)
         filtered = workflow.reproducibility_filter(

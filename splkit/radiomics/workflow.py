@@ -17,6 +17,7 @@ from splkit.config import resolve_path
 from splkit.radiomics.extract import ExtractionResult, ImageTask, extract_cohort, feature_columns
 from splkit.radiomics.icc import icc
 from splkit.radiomics.presets import Preset, load_preset
+from splkit.radiomics.resample import target_spacing
 from splkit.radiomics.robustness import MASK_FOLDER, Robustness, choose_method, perturbed_tasks
 from splkit.run.engine import Engine
 from splkit.selection import selection_funnel
@@ -29,11 +30,22 @@ def cache_dir(settings: Mapping[str, Any]) -> Path:
     return resolve_path(settings["radiomics"].get("cache_dir") or DEFAULT_CACHE)
 
 
-def image_tasks(cohort, reader: int = 1) -> list[ImageTask]:
-    """One :class:`ImageTask` per patient with a mask of ``reader`` (1: all patients; 2: the subset)."""
+def image_tasks(cohort, reader: int = 1, resample_mm: float | None = None) -> list[ImageTask]:
+    """One :class:`ImageTask` per patient with a mask of ``reader`` (1: all patients; 2: the subset),
+    resampled to ``resample_mm`` (:func:`resample_target`; ``None``: as they are)."""
     masks = cohort.masks if reader == 1 else cohort.masks_reader2
     patients = list(cohort.table.index) if reader == 1 else sorted(masks)
-    return [ImageTask(p, Path(cohort.images[p]), Path(masks[p]), cohort.spacing[p]) for p in patients]
+    return [
+        ImageTask(p, Path(cohort.images[p]), Path(masks[p]), cohort.spacing[p], resample_mm) for p in patients
+    ]
+
+
+def resample_target(settings: Mapping[str, Any], cohort) -> float | None:
+    """The spacing every image of ``cohort`` is resampled to (``radiomics.resample_mm``, default ``auto``:
+    the training patients' median when the spacings differ; :func:`splkit.radiomics.resample.target_spacing`)."""
+    table = cohort.table
+    training = table.index[table["cohort"] == "train"] if "cohort" in table.columns else table.index
+    return target_spacing(settings["radiomics"].get("resample_mm", "auto"), cohort.spacing, training)
 
 
 def _extract(
@@ -58,6 +70,7 @@ def _extract(
         progress=progress,
         description=description,
         engine=engine,
+        radiomics_engine=str(rad.get("engine", "auto")),
     )
 
 
@@ -74,10 +87,9 @@ def extract_for(
     ``engine``: where to extract (default: the profile's ``compute`` section, started and closed here).
     """
     n_jobs = int(settings.get("n_jobs", 2))
+    tasks = image_tasks(cohort, reader, resample_target(settings, cohort))
     with Engine.from_settings(settings, n_jobs=n_jobs) if engine is None else nullcontext(engine) as used:
-        return _extract(
-            settings, image_tasks(cohort, reader), preset, progress, f"radiomics, reader {reader}", used
-        )
+        return _extract(settings, tasks, preset, progress, f"radiomics, reader {reader}", used)
 
 
 def icc_patients(settings: Mapping[str, Any], table: pd.DataFrame, reader2: pd.DataFrame) -> pd.Index:
@@ -150,7 +162,7 @@ def extract_perturbed(
     """
     preset = preset or load_preset(settings["radiomics"]["preset"])
     wanted = set(patients)
-    tasks = [t for t in image_tasks(cohort, reader=1) if t.patient in wanted]
+    tasks = [t for t in image_tasks(cohort, 1, resample_target(settings, cohort)) if t.patient in wanted]
     per_perturbation = perturbed_tasks(tasks, int(settings.get("seed", 0)), cache_dir(settings) / MASK_FOLDER)
     n_jobs = int(settings.get("n_jobs", 2))
     with Engine.from_settings(settings, n_jobs=n_jobs) if engine is None else nullcontext(engine) as used:

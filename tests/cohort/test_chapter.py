@@ -154,7 +154,16 @@ def test_image_geometry_says_when_sizes_and_spacings_differ(tmp_path):
     table, text = chapter.image_geometry(load_cohort_for(settings), settings)
     assert table.loc["All", "width, px: median [min–max]"] == "32 [32–48]"
     assert table.loc["All", "pixel spacing, mm: median [min–max]"] == "0.25 [0.2–0.3]"
-    assert "2 image sizes and 3 pixel spacings" in text and "does not resample" in text
+    assert "2 image sizes and 3 pixel spacings" in text and "resamples every image to 0.25 mm first" in text
+    off = load_profile(
+        "default",
+        overrides={
+            "data": {"path": str(root), "simulate": False, "salt": "s"},
+            "radiomics": {"resample_mm": "none"},
+        },
+        run_dir=run.root,
+    )
+    assert "does not resample" in chapter.image_geometry(load_cohort_for(off), off)[1]
     assert "No image was stored in colour" in text
     recorded = load_results(run.root)["cohort"]["images"]
     assert recorded["spacing_mm"] == {"min": 0.2, "median": 0.25, "max": 0.3}

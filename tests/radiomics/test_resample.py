@@ -57,3 +57,37 @@ def test_same_spacing_is_left_alone():
     image, mask = _pair(spacing=0.3)
     new_image, new_mask = resample_pair(image, mask, 0.3)
     assert new_image is image and new_mask is mask
+
+
+def test_summary_and_sentence_say_what_was_done():
+    from splkit.radiomics.resample import sentence, summary
+
+    same = summary("auto", None, [0.25, (0.25, 0.25)])
+    assert same["native_mm"] == {"min": 0.25, "median": 0.25, "max": 0.25}
+    assert "same pixel spacing (0.25 mm): no resampling" in sentence(same)
+    mixed = summary("auto", 0.25, [0.25, 0.3, 0.25])
+    assert "resampled to 0.25 mm" in sentence(mixed) and "training patients' median" in sentence(mixed)
+    refused = summary("none", None, [0.25, 0.3])
+    assert "**not** resampled" in sentence(refused) and sentence(None) == ""
+
+
+def test_workflow_applies_the_rule_to_the_tasks(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from splkit.radiomics.workflow import image_tasks, resample_target
+
+    table = pd.DataFrame({"cohort": ["train", "train", "validation"]}, index=["P1", "P2", "P3"])
+    cohort = SimpleNamespace(
+        table=table,
+        spacing={"P1": 0.2, "P2": 0.3, "P3": 0.9},
+        images={p: tmp_path / f"{p}.png" for p in table.index},
+        masks={p: tmp_path / f"m{p}.png" for p in table.index},
+        masks_reader2={},
+    )
+    settings = {"radiomics": {"resample_mm": "auto"}}
+    assert resample_target(settings, cohort) == pytest.approx(0.25)  # validation's 0.9 takes no part
+    tasks = image_tasks(cohort, 1, resample_target(settings, cohort))
+    assert [t.resample_mm for t in tasks] == pytest.approx([0.25, 0.25, 0.25])
+    assert resample_target({"radiomics": {"resample_mm": "none"}}, cohort) is None
