@@ -13,7 +13,7 @@ Reference: Zwanenburg A et al. The Image Biomarker Standardization Initiative. R
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -37,6 +37,8 @@ class Discretised:
         Pixels per bin number (index 0 unused).
     gray_levels
         Bin numbers present in the ROI, ascending (``coefficients['grayLevels']``).
+    cache
+        Results shared by the feature classes (the texture matrices of one visit).
     """
 
     values: np.ndarray
@@ -44,6 +46,7 @@ class Discretised:
     mask: np.ndarray
     counts: np.ndarray
     gray_levels: np.ndarray
+    cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_levels(self) -> int:

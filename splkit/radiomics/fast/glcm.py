@@ -1,7 +1,7 @@
 """Grey Level Co-occurrence Matrix features, pyradiomics' formulas (``radiomics/glcm.py``) in one pass.
 
-The matrix comes from pyradiomics' own C kernel (``cMatrices.calculate_glcm``) with the arguments
-pyradiomics passes, then pyradiomics' post-processing: empty grey levels removed, symmetrised, empty
+The matrix is pyradiomics' (:mod:`splkit.radiomics.fast.matrices`: its C kernel ``calculate_glcm``, or the
+same counts from splkit's numba kernel), then pyradiomics' post-processing: empty grey levels removed, symmetrised, empty
 angles removed, normalised per angle.  The coefficients every feature shares (marginals, means, the
 diagonal sums ``p_{x+y}`` and ``p_{x-y}``, the joint entropy) are computed once per image type instead of
 once per class instance, the diagonal sums with ``numpy.bincount`` instead of one boolean mask per k.  Features are averaged over angles.
@@ -16,6 +16,7 @@ from functools import cached_property
 
 import numpy as np
 
+from splkit.radiomics.fast import matrices
 from splkit.radiomics.fast.discretise import Discretised
 from splkit.radiomics.fast.reductions import nanmean
 
@@ -47,13 +48,6 @@ FEATURES = (
 )
 
 
-def c_matrices():
-    """pyradiomics' C matrix kernels (imported when first used: pyradiomics is slow to import)."""
-    from radiomics import cMatrices
-
-    return cMatrices
-
-
 def empty_levels(roi: Discretised) -> np.ndarray:
     """Bin numbers 1..Ng absent from the ROI, 0-based (the rows pyradiomics deletes)."""
     present = np.zeros(roi.n_levels, dtype=bool)
@@ -81,14 +75,7 @@ class GLCM:
 
     def __init__(self, roi: Discretised, settings) -> None:
         ng = roi.n_levels
-        p, _ = c_matrices().calculate_glcm(
-            roi.binned,
-            roi.mask,
-            np.array(settings.get("distances", [1])),
-            ng,
-            settings.get("force2D", False),
-            settings.get("force2Ddimension", 0),
-        )
+        p = matrices.glcm(roi, settings)
         empty = empty_levels(roi)
         p = np.delete(p, empty, 1)
         p = np.delete(p, empty, 2)
@@ -126,15 +113,15 @@ class GLCM:
 
     @cached_property
     def _sums(self) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct values of ``i + j`` and where each cell of the matrix takes its own."""
-        distinct, inverse = np.unique(self.i + self.j, return_inverse=True)
-        return distinct, inverse.reshape(self.p.shape[1:3])
+        """The values ``i + j`` can take (whole numbers from 2 to 2 Ng) and each cell's index among them."""
+        sums = self.i + self.j
+        return self.k_sum, (sums - 2).astype(np.intp)
 
     def _cluster_moment(self, power: int):
-        """``sum(P * ((i + j) - ux - uy) ** power)``: the power of each distinct base computed once.
+        """``sum(P * ((i + j) - ux - uy) ** power)``: the power of each possible base computed once.
 
         ``numpy.power`` can be slow (negative bases under SVML); every cell with the same ``i + j`` and
-        angle has the same base, so raising the distinct bases and scattering them back gives pyradiomics'
+        angle has the same base, so raising the possible bases and scattering them back gives pyradiomics'
         numbers exactly.
         """
         distinct, inverse = self._sums

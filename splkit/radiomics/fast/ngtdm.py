@@ -1,7 +1,8 @@
 """Neighbouring Grey Tone Difference Matrix features, pyradiomics' formulas (``radiomics/ngtdm.py``).
 
-The matrix (per grey level: count, sum of absolute differences to the neighbourhood mean, grey level)
-comes from pyradiomics' C kernel ``cMatrices.calculate_ngtdm``; empty grey levels are removed as
+The matrix (per grey level: count, sum of absolute differences to the neighbourhood mean, grey level) is
+pyradiomics' (:mod:`splkit.radiomics.fast.matrices`: its C kernel ``calculate_ngtdm`` or the same sums from
+splkit's numba kernel); empty grey levels are removed as
 pyradiomics does, and the pairwise terms shared by Busyness, Complexity and Strength are built once.
 
 Reference: Amadasun M, King R. Textural features corresponding to textural properties. IEEE SMC
@@ -14,8 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from splkit.radiomics.fast import matrices
 from splkit.radiomics.fast.discretise import Discretised
-from splkit.radiomics.fast.glcm import c_matrices
 
 FEATURES = ("Busyness", "Coarseness", "Complexity", "Contrast", "Strength")
 
@@ -24,14 +25,7 @@ class NGTDM:
     """NGTDM features of one image type."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = c_matrices().calculate_ngtdm(
-            roi.binned,
-            roi.mask,
-            np.array(settings.get("distances", [1])),
-            roi.n_levels,
-            settings.get("force2D", False),
-            settings.get("force2Ddimension", 0),
-        )
+        p = matrices.ngtdm(roi, settings)
         p = np.delete(p, np.where(np.sum(p[:, :, 0], 0) == 0), 1)
         self.nvp = np.sum(p[:, :, 0], 1)
         self.p_i = p[:, :, 0] / self.nvp[:, None]

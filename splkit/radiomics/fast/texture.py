@@ -1,7 +1,7 @@
 """GLRLM, GLSZM and GLDM features, pyradiomics' formulas (``radiomics/glrlm.py``, ``glszm.py``, ``gldm.py``).
 
-Each matrix comes from pyradiomics' C kernel (``cMatrices.calculate_*``) with pyradiomics' arguments and
-post-processing (empty grey levels, run lengths, zone sizes and angles removed).  Every feature is
+Each matrix is pyradiomics' (:mod:`splkit.radiomics.fast.matrices`: its C kernel ``calculate_*`` or the same
+counts from splkit's numba kernels), with pyradiomics' post-processing (empty grey levels, run lengths, zone sizes and angles removed).  Every feature is
 pyradiomics' expression on the shared coefficients, computed once per image type.
 
 References: Galloway MM. Texture analysis using gray level run lengths. CGIP 1975;4:172-179 (GLRLM);
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from splkit.radiomics.fast import matrices
 from splkit.radiomics.fast.discretise import Discretised
-from splkit.radiomics.fast.glcm import c_matrices, empty_levels
+from splkit.radiomics.fast.glcm import empty_levels
 from splkit.radiomics.fast.reductions import nanmean
 
 EPS = np.spacing(1)
@@ -46,15 +47,7 @@ class GLRLM:
     """Grey Level Run Length Matrix features (averaged over angles)."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        ng = roi.n_levels
-        p, _ = c_matrices().calculate_glrlm(
-            roi.binned,
-            roi.mask,
-            ng,
-            np.max(roi.binned.shape),
-            settings.get("force2D", False),
-            settings.get("force2Ddimension", 0),
-        )
+        p = matrices.glrlm(roi, settings)
         p = np.delete(p, empty_levels(roi), 1)
         nr = np.sum(p, (1, 2))
         if p.shape[3] > 1:
@@ -189,14 +182,7 @@ class GLSZM(_SizeMatrix):
     """Grey Level Size Zone Matrix features (zones: 8-connected in 2-D)."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = c_matrices().calculate_glszm(
-            roi.binned,
-            roi.mask,
-            roi.n_levels,
-            np.sum(roi.mask),
-            settings.get("force2D", False),
-            settings.get("force2Ddimension", 0),
-        )
+        p = matrices.glszm(roi, settings)
         p = np.delete(p, empty_levels(roi), 1)
         ps = np.sum(p, 1)
         self.pg = np.sum(p, 2)
@@ -259,15 +245,7 @@ class GLDM(_SizeMatrix):
     """Grey Level Dependence Matrix features (``gldm_a``: the dependence threshold)."""
 
     def __init__(self, roi: Discretised, settings) -> None:
-        p = c_matrices().calculate_gldm(
-            roi.binned,
-            roi.mask,
-            np.array(settings.get("distances", [1])),
-            roi.n_levels,
-            settings.get("gldm_a", 0),
-            settings.get("force2D", False),
-            settings.get("force2Ddimension", 0),
-        )
+        p = matrices.gldm(roi, settings)
         p = np.delete(p, empty_levels(roi), 1)
         jv = np.arange(1, p.shape[2] + 1, dtype="float64")
         pd = np.sum(p, 1)
