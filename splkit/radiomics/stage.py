@@ -234,6 +234,8 @@ class RadiomicsStage(TransformerMixin, BaseEstimator):
         }
         stage.columns_ = [str(c) for c in pd.read_parquet(path).columns if c != "patient"]
         stage.n_features_in_ = len(stage.columns_)
+        # the spacing chapter 3 resampled to (absent in runs from before resampling existed: none)
+        stage.resample_mm_ = lookup(results, "radiomics.resampling.target_mm")
         stage.combat_ = None
         if stage.harmonise == "combat":
             combat_path = run.model(COMBAT_MODEL)
