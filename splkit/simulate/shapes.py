@@ -13,7 +13,8 @@ study collects instead, in one cohort folder:
   channels, as an exported screenshot), which splkit converts back to gray;
 - optionally a **small cohort** (e.g. 40 patients, 12 malignant) through each centre's prevalence.
 
-:func:`simulate_cohort`'s other options give the remaining shapes: ``clinical_variables=False``
+:func:`scramble_clinical` gives clinical columns that carry no signal (none significant, the fallback
+rule of chapter 2), and :func:`simulate_cohort`'s options the remaining shapes: ``clinical_variables=False``
 (imaging only) and ``n_reader2=0`` (no second reader).
 """
 
@@ -33,6 +34,9 @@ from PIL import Image
 from splkit.cohort.pseudonym import SALT_FILE
 from splkit.simulate.centre import DEVELOPMENT, EXTERNAL
 from splkit.simulate.generate import GENERATOR_VERSION, MARKER, simulate_cohort
+
+#: Columns of ``clinical.csv`` that are not clinical variables (never scrambled).
+NOT_VARIABLES = ("patient_id", "label", "spacing_mm", "centre", "cohort")
 
 #: The centre names written to ``clinical.csv`` (free text, as a study would name its sites).
 CENTRE_NAMES = ("Centre A", "Centre B")
@@ -151,3 +155,25 @@ def simulate_mixed_cohort(
         out.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(folder), out)
     return out
+
+
+def scramble_clinical(folder: str | Path, seed: int = 0) -> Path:
+    """Permute every clinical variable of a simulated cohort independently across its patients.
+
+    Each variable keeps its values (distribution, missingness) but loses its link to the label and to the
+    other variables, while images and masks keep theirs: a cohort whose clinical variables are pure noise
+    next to informative images.  ``simulation.yaml`` records ``clinical_scrambled``.
+    """
+    folder = Path(folder)
+    if not (folder / MARKER).is_file():
+        raise ValueError(f"{folder} is not a simulated cohort (no {MARKER}): refusing to scramble it")
+    table = pd.read_csv(folder / "clinical.csv", dtype={"patient_id": str})
+    rng = np.random.default_rng(seed)
+    for column in table.columns:
+        if column not in NOT_VARIABLES:
+            table[column] = table[column].to_numpy()[rng.permutation(len(table))]
+    table.to_csv(folder / "clinical.csv", index=False, lineterminator="\n")
+    provenance = yaml.safe_load((folder / MARKER).read_text())
+    provenance["clinical_scrambled"] = {"seed": seed}
+    (folder / MARKER).write_text(yaml.safe_dump(provenance, sort_keys=False))
+    return folder

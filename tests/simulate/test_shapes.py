@@ -31,3 +31,18 @@ def test_mixed_cohort_has_every_shape_and_loads(tmp_path):
     assert spacings == [0.25, 0.3]
     sizes = {cohort.read_image(p).GetSize() for p in cohort.table.index}
     assert len(sizes) == 2  # the two scanners' image sizes
+
+
+def test_scrambled_clinical_keeps_values_and_loses_the_label(tmp_path):
+    from splkit.simulate import simulate_cohort
+    from splkit.simulate.shapes import scramble_clinical
+
+    out = simulate_cohort(n=40, seed=0, out=tmp_path / "c", n_reader2=0, progress=False)
+    before = pd.read_csv(out / "clinical.csv", dtype={"patient_id": str})
+    scramble_clinical(out, seed=1)
+    after = pd.read_csv(out / "clinical.csv", dtype={"patient_id": str})
+    assert after[["patient_id", "label", "spacing_mm"]].equals(before[["patient_id", "label", "spacing_mm"]])
+    for column in ("age", "cea", "location"):
+        assert sorted(after[column].dropna().astype(str)) == sorted(before[column].dropna().astype(str))
+    assert not after["lesion_size_mm"].equals(before["lesion_size_mm"])
+    assert yaml.safe_load((out / "simulation.yaml").read_text())["clinical_scrambled"] == {"seed": 1}
