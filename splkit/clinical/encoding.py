@@ -79,7 +79,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
                 self.fill_[column] = float(numbers.median())
                 terms = [column]
             else:
-                present = _level_text(X[column]).dropna()
+                present = level_text(X[column]).dropna()
                 seen = set(present)
                 unknown = sorted(seen - set(order)) if order else []
                 if unknown:
@@ -104,7 +104,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
 
     def _numbers(self, values: pd.Series, column: str) -> pd.Series:
         if column in getattr(self, "ranks_", {}):
-            text = _level_text(values)
+            text = level_text(values)
             numbers = text.map(self.ranks_[column])
             bad = text.notna() & numbers.isna()
             if bad.any():
@@ -125,7 +125,7 @@ class ClinicalEncoder(TransformerMixin, BaseEstimator):
             if self.types_[column] in NUMERIC_TYPES:
                 out[column] = self._numbers(X[column], column).fillna(self.fill_[column]).astype(float)
                 continue
-            values = _level_text(X[column]).fillna(self.fill_[column])
+            values = level_text(X[column]).fillna(self.fill_[column])
             levels = self.levels_[column]
             unseen = set(values) - set(levels)
             unknown = sorted(unseen - set(self.declared_.get(column, [])))
@@ -185,7 +185,7 @@ def _is_numeric(values: pd.Series) -> bool:
     return bool(pd.to_numeric(present, errors="coerce").notna().all())
 
 
-def _level_text(values: pd.Series) -> pd.Series:
+def level_text(values: pd.Series) -> pd.Series:
     """Values as level text: 1.0 and "1.0" -> "1", "male" -> "male", missing stays missing."""
 
     def text(v):

@@ -320,7 +320,7 @@ class TrainingRange:
 
     def unseen_levels(self, X: pd.DataFrame, columns: Iterable[str] | None = None) -> pd.Series:
         """Per patient, the ``variable=value`` pairs of ``X`` outside the training levels (flag (c))."""
-        from splkit.clinical.encoding import _level_text as level_text
+        from splkit.clinical.encoding import level_text
 
         wanted = set(X.columns if columns is None else columns)
         found = pd.Series([[] for _ in range(len(X))], index=X.index, dtype=object)
@@ -336,7 +336,7 @@ class TrainingRange:
 
 def _training_levels(run: RunDir, train: pd.Index) -> dict[str, list[str]]:
     """The levels the training patients had, per binary/categorical/ordinal variable of ``cohort.csv``."""
-    from splkit.clinical.encoding import _level_text as level_text
+    from splkit.clinical.encoding import level_text
 
     if not Path(run.variables_csv).exists():
         return {}
