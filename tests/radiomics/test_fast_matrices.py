@@ -13,11 +13,11 @@ def roi_of(binned, mask):
     return Discretised(binned[mask].astype(float), binned, mask, counts, np.flatnonzero(counts))
 
 
-def random_rois(n, seed, min_side=2):
+def random_rois(n, seed, min_side=2, density=(0.2, 1.0)):
     rng = np.random.default_rng(seed)
     for _ in range(n):
         h, w = rng.integers(min_side, 30, 2)
-        mask = rng.random((h, w)) < rng.uniform(0.2, 1.0)
+        mask = rng.random((h, w)) < rng.uniform(*density)
         if mask.sum() < 2:
             continue
         binned = np.zeros((h, w), dtype="int")
@@ -49,6 +49,16 @@ def test_matrices_equal_pyradiomics_c_kernels(settings, min_side):
             got = getattr(matrices, name)(roi, settings)
             assert got.shape == want.shape and got.dtype == want.dtype, name
             np.testing.assert_array_equal(got, want, err_msg=name)
+
+
+def test_sparse_rois_and_angles_pyradiomics_drops():
+    """ROIs of scattered pixels, and a diagonal: angles with no line of two ROI pixels (GLRLM drops them)."""
+    diagonal = np.eye(6, dtype=bool)
+    rois = [roi_of(np.where(diagonal, 1 + np.arange(6) % 3, 0), diagonal)]
+    rois += list(random_rois(150, 7, density=(0.02, 0.15)))
+    for roi in rois:
+        for name, want in reference(roi, {}).items():
+            np.testing.assert_array_equal(getattr(matrices, name)(roi, {}), want, err_msg=name)
 
 
 def test_neighbourhood_visit_shared_and_not_mutated():

@@ -1,8 +1,8 @@
 """The texture matrices of one image type, as pyradiomics' C kernels return them (leading axis of 1).
 
 For a 2-D box of at least 2 x 2 pixels at distance 1 (the ultrasound2d preset), the GLCM, GLDM and NGTDM
-come from one numba visit of the ROI and the GLSZM from a numba flood fill
-(:mod:`splkit.radiomics.fast._matrices`); otherwise, and for the GLRLM, from pyradiomics' own kernels
+come from one numba visit of the ROI, the GLRLM from one walk along each angle's lines and the GLSZM from a
+flood fill (:mod:`splkit.radiomics.fast._matrices`); otherwise from pyradiomics' own kernels
 (``radiomics.cMatrices``) with the arguments pyradiomics passes.  Either way the same numbers
 (``tests/radiomics/test_fast_matrices.py``).  Results are kept on the :class:`~.discretise.Discretised`
 ROI, so the classes sharing a visit compute it once.
@@ -101,6 +101,9 @@ def glszm(roi: Discretised, settings: Mapping[str, Any]) -> np.ndarray:
 
 
 def glrlm(roi: Discretised, settings: Mapping[str, Any]) -> np.ndarray:
-    """``calculate_glrlm`` (pyradiomics' kernel): runs by grey level and length (1, Ng, max(h, w), angles)."""
+    """``calculate_glrlm``: runs by grey level and length (1, Ng, max(h, w), angles)."""
+    kernels = _own_kernels(roi, settings)
+    if kernels is not None:
+        return kernels.run_lengths(roi.binned, roi.mask, roi.n_levels)[None]
     ng, longest = roi.n_levels, np.max(roi.binned.shape)
     return c_matrices().calculate_glrlm(roi.binned, roi.mask, ng, longest, *_args(settings))[0]
