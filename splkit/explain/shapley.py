@@ -111,7 +111,7 @@ def explain_model(
         for b, start in enumerate(range(0, len(data), BLOCK_SIZE))
     ]
     store = ContentCache(CACHE_DIR, format="joblib") if cache else None
-    keys = [block_key(estimator, features, background, *task, method, evals) for task in tasks]
+    keys = block_keys(estimator, features, background, tasks, method, evals) if store is not None else []
     blocks: list[Any] = [store.get(key) for key in keys] if store is not None else [None] * len(tasks)
     todo = [i for i, block in enumerate(blocks) if block is None]
     if todo:
@@ -131,14 +131,15 @@ def explain_model(
     return ShapResult(explanation, list(X_explain.index), method, n_background)
 
 
-def block_key(estimator, features, background, rows, seed, method, max_evals) -> str:
-    """The cache key of one block: its inputs' content (model, background, rows, settings, seed) and
-    the code that computes it — never a path (nor an array's memory layout)."""
+def block_keys(estimator, features, background, tasks, method, max_evals) -> list[str]:
+    """The cache keys of the blocks ``tasks`` (``(rows, seed)`` pairs): their inputs' content (model,
+    background, settings, rows, seed; the model hashed once) and the code that computes them — never a
+    path (nor an array's memory layout)."""
     code = "".join(inspect.getsource(module) for module in (games, coalitions))
     code += inspect.getsource(_shap_block)
-    parts = [estimator, features, background, rows, seed, method, max_evals]
-    parts = [np.ascontiguousarray(part) if isinstance(part, np.ndarray) else part for part in parts]
-    return content_key("shap-block", code, *parts)
+    background = np.ascontiguousarray(background)
+    shared = content_key("shap-model", code, estimator, features, background, method, max_evals)
+    return [content_key("shap-block", shared, np.ascontiguousarray(rows), seed) for rows, seed in tasks]
 
 
 def _shap_block(

@@ -22,7 +22,7 @@ from splkit.deep import gradcam  # noqa: E402
 from splkit.deep.backbones import build_backbone, resolve_backbone  # noqa: E402
 from splkit.deep.compress import compress_embeddings  # noqa: E402
 from splkit.deep.embed import embed_patients  # noqa: E402
-from splkit.explain import chapter  # noqa: E402
+from splkit.explain import chapter, external  # noqa: E402
 from splkit.run import predictions  # noqa: E402
 from splkit.run.report import load_results, record  # noqa: E402
 
@@ -135,3 +135,159 @@ def test_gradcam_figure_shows_the_cases_and_seeded_others(saved):
     assert len(others) == 2 and not set(others) & set(cases.table.patient)
     again = chapter.gradcam_figure(settings, cases)  # the other patients are drawn with the run's seed
     assert [annotation.text for annotation in again.layout.annotations] == captions
+
+
+# --------------------------------------------------------------------- an external cohort (issue 14)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_external_patients():
+    """Each test loads the external patients of its own fake run."""
+    external.LOADED.clear()
+    yield
+    external.LOADED.clear()
+
+
+def test_a_run_without_external_patients_shows_none(saved):
+    settings = saved[0]
+    assert chapter.external_note(settings) == ""
+    explained = chapter.explain_models(settings, ["CDLR"])["CDLR"]
+    assert list(explained.results) == ["validation"]
+    assert "cohort" not in chapter.validation_cases(settings).table.columns
+
+
+@pytest.fixture(scope="module")
+def external_run(tmp_path_factory):
+    """30 synthetic patients: 20 training, 4 validation and 6 marked external by the cohort column."""
+    folder = tmp_path_factory.mktemp("explain_external")
+    cohort = SyntheticCohort(folder / "cohort", n=30, shape=(72, 96), seed=1)
+    cohort.table.loc[cohort.table.index[24:], "cohort"] = "external"
+    settings = chapter_settings(folder / "run")
+    table = cohort.table
+    rng = np.random.default_rng(1)
+    X = pd.DataFrame(rng.normal(size=(30, 3)), index=table.index, columns=["f0", "f1", "dlr_score"])
+    X["f0"] += 1.5 * table["label"]
+    train = table["cohort"] == "train"
+    fitted = {"estimator": LogisticRegression().fit(X[train], table.loc[train, "label"])}
+    scores = fitted["estimator"].predict_proba(X)[:, 1]
+    rows = table[table.cohort != "train"].reset_index().assign(model="CDLR", score=scores[~train.to_numpy()])
+    predictions.save(settings.run_path, rows[predictions.COLUMNS])
+    record(settings.run_path, "models.CDLR.train.threshold", 0.5)
+    spec = resolve_backbone(DEEP)
+    emb = embed_patients(build_backbone(spec), cohort, DEEP, cache_dir=None, progress=False)
+    candidates, compressor = compress_embeddings(emb.table, table.index[train], 4, random_state=0)
+    head = gradcam.fit_gradcam_head(
+        candidates, table["label"], table.index[train], cv_folds=2, random_state=0
+    )
+    gradcam.save_gradcam_model(settings.run_path, spec, compressor, head, DEEP)
+    return settings, cohort, fitted, X
+
+
+@pytest.fixture
+def saved_external(external_run, monkeypatch, tmp_path):
+    settings, cohort, fitted, X = external_run
+    monkeypatch.setattr(splkit.models, "load_model", lambda run_path, name: fitted)
+    monkeypatch.setattr(
+        splkit.models,
+        "model_inputs",
+        lambda run_path, name: (X, cohort.table["label"], cohort.table["cohort"]),
+    )
+    monkeypatch.setattr(splkit.cohort, "load_cohort_for", lambda settings: cohort)
+    monkeypatch.setattr(shapley, "CACHE_DIR", tmp_path / "shap")
+    return settings, cohort, fitted, X
+
+
+def _shown_titles(monkeypatch):
+    titles = []
+    monkeypatch.setattr(plt, "show", lambda: (titles.append(plt.gca().get_title()), plt.close("all")))
+    return titles
+
+
+def test_external_patients_are_explained_beside_validation(saved_external, monkeypatch):
+    settings = saved_external[0]
+    assert "the 6 patients the cohort marks as external" in chapter.external_note(settings)
+    explained = chapter.explain_models(settings, ["DLR", "CDLR"])
+    cdlr = explained["CDLR"]
+    assert list(cdlr.results) == ["validation", "external"]
+    assert [len(r.patients) for r in cdlr.results.values()] == [4, 6]
+    assert cdlr.summary.startswith("CDLR: exact explainer, 4 validation and 6 external patients")
+    assert cdlr.additivity_error < 1e-9
+    stored = load_results(settings.run_path)["explain"]["CDLR"]
+    assert stored["n_explained"] == 4 and stored["external"]["n_explained"] == 6
+    assert set(stored["external"]["mean_abs_shap"]) == {"f0", "f1", "dlr_score"}
+    titles = _shown_titles(monkeypatch)
+    chapter.shap_plots(cdlr)
+    assert titles == [
+        "CDLR model: SHAP values on the validation cohort",
+        "CDLR model: SHAP values on the external cohort",
+        "CDLR model: mean |SHAP| per feature and cohort",
+    ]
+    assert "In the external cohort, **" in chapter.largest_share(cdlr)
+
+
+def test_external_cases_waterfalls_and_gradcam(saved_external, monkeypatch):
+    settings = saved_external[0]
+    cases = chapter.validation_cases(settings)
+    assert list(cases.table.columns) == ["cohort", "case", "patient", "label", "score"]
+    external_cases = cases.table[cases.table.cohort == "external"]
+    assert len(external_cases) >= 2 and set(external_cases.patient) <= set(saved_external[1].table.index[24:])
+    stored = load_results(settings.run_path)["explain"]
+    assert stored["external"]["cases"] == external_cases.drop(columns="cohort").to_dict(orient="records")
+    titles = _shown_titles(monkeypatch)
+    chapter.waterfall_plots(chapter.explain_models(settings, ["CDLR"])["CDLR"], cases)
+    assert len(titles) == len(cases.table) and sum(t.startswith("external ") for t in titles) == len(
+        external_cases
+    )
+    captions = [a.text for a in chapter.gradcam_figure(settings, cases).layout.annotations]
+    assert sum(" · external " in caption for caption in captions) == len(external_cases)
+
+
+def test_an_external_cohort_folder_scored_by_the_study(saved, monkeypatch, tmp_path):
+    """The ``study`` source: other images, ``E`` pseudonyms, design rows built by the study."""
+    settings, _, fitted, X = saved
+    other = SyntheticCohort(tmp_path / "external", n=6, shape=(72, 96), seed=2)
+    rename = {p: "E" + p[1:] for p in other.table.index}
+    other.table = other.table.rename(index=rename).assign(cohort="external")
+    other.images = {rename[p]: f for p, f in other.images.items()}
+    other.masks = {rename[p]: f for p, f in other.masks.items()}
+    design = pd.DataFrame(
+        np.random.default_rng(3).normal(size=(6, 3)), index=other.table.index, columns=X.columns
+    )
+    scores = other.table.reset_index()[["patient", "cohort", "label"]].assign(
+        model="CDLR", score=fitted["estimator"].predict_proba(design)[:, 1]
+    )
+    patients = external.ExternalPatients("study", other, scores, designs={"CDLR": design})
+    monkeypatch.setattr(chapter, "external_patients", lambda settings: patients)
+    assert "read and scored by the study saved in chapter 5" in chapter.external_note(settings)
+    explained = chapter.explain_models(settings, ["CDLR"])["CDLR"]
+    assert explained.results["external"].patients == list(design.index)
+    cases = chapter.validation_cases(settings)
+    captions = [a.text for a in chapter.gradcam_figure(settings, cases).layout.annotations]
+    assert any(caption.startswith("E0") and " · external " in caption for caption in captions)
+
+
+def test_a_case_outside_the_sample_gets_its_waterfall(saved, monkeypatch):
+    profile = saved[0].to_dict()
+    settings = Settings({**profile, "explain": {**profile["explain"], "shap_n_explain": 2}})
+    explained = chapter.explain_models(settings, ["CDLR"])["CDLR"]
+    cases = chapter.validation_cases(settings)
+    outside = [p for p in cases.table.patient if p not in explained.result.patients]
+    assert outside  # two of eight validation patients are sampled: some case is outside the sample
+    titles = _shown_titles(monkeypatch)
+    chapter.waterfall_plots(explained, cases)
+    assert len(titles) == len(cases.table)
+    alone = explained.explanation(outside[0])
+    full = chapter.explain_models(saved[0], ["CDLR"])["CDLR"].explanation(outside[0])
+    np.testing.assert_allclose(alone.values, full.values, atol=1e-12)  # exact values: the same either way
+
+
+def test_external_inputs_that_do_not_reproduce_the_scores_are_an_error(saved, tmp_path):
+    _, cohort, fitted, X = saved
+    design = X.iloc[:3].rename(index=lambda p: "E" + p[1:])
+    scores = pd.DataFrame({"patient": design.index, "cohort": "external", "label": 0, "model": "CDLR"})
+    wrong = external.ExternalPatients("study", cohort, scores.assign(score=0.5), designs={"CDLR": design})
+    with pytest.raises(ValueError, match="CDLR model's inputs rebuilt for the external patients"):
+        wrong.checked_inputs("CDLR", X, cohort.table["cohort"], fitted["estimator"])
+    right = scores.assign(score=fitted["estimator"].predict_proba(design)[:, 1])
+    ok = external.ExternalPatients("study", cohort, right, designs={"CDLR": design})
+    assert ok.checked_inputs("CDLR", X, cohort.table["cohort"], fitted["estimator"]) is design
