@@ -154,3 +154,24 @@ def test_listed_feature_order_is_kept(extractors):
     shape = (40, 40)
     extractors_here = (plain, fast)
     assert_same(extractors_here, speckle(shape, 7).round(), ellipse(shape, (20, 20), (12, 10)))
+
+
+def test_without_numba_the_same_features(extractors, monkeypatch):
+    """Without numba (or with a SimpleITK build the LoG kernel does not match) pyradiomics' kernels and
+    SimpleITK's recursive Gaussian give the same features."""
+    from splkit.radiomics.fast import gaussian, matrices
+
+    monkeypatch.setattr(gaussian, "_kernel", lambda: None)
+    monkeypatch.setattr(matrices, "_kernels", lambda: None)
+    shape = (48, 52)
+    mask = ellipse(shape, (24, 26), (15, 18))
+    assert assert_same(extractors, np.clip(speckle(shape, 8) + 40 * mask, 0, 255).round(), mask) == 1465
+
+
+def test_input_checks(extractors):
+    _, fast = extractors
+    image, label = images(speckle((20, 20), 9), ellipse((20, 20), (10, 10), (6, 6)))
+    with pytest.raises(ValueError, match="float32"):
+        fast.execute(sitk.Cast(image, sitk.sitkFloat64), label)
+    with pytest.raises(ValueError, match="same size"):
+        fast.execute(image, sitk.Image(10, 10, sitk.sitkUInt8))

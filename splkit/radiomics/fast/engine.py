@@ -65,7 +65,10 @@ def check_mask(mask: np.ndarray, settings: Mapping[str, Any]) -> tuple[tuple[int
     Raises ``ValueError`` with pyradiomics' messages.
     """
     label = int(settings.get("label", 1))
-    labels = np.unique(mask)
+    if mask.dtype.kind == "u" and mask.dtype.itemsize <= 2:  # numpy.unique's values, without a sort
+        labels = np.flatnonzero(np.bincount(mask.ravel()))
+    else:
+        labels = np.unique(mask)
     if len(labels) == 1 and labels[0] == 0:
         raise ValueError("No labels found in this mask (i.e. nothing is segmented)!")
     if label not in labels:
@@ -116,13 +119,17 @@ class FastExtractor:
 
     def execute(self, image: sitk.Image, mask: sitk.Image) -> dict[str, float]:
         """Features of a 2-D ``float32`` image and its mask (same geometry), named and ordered as pyradiomics'."""
-        if image.GetDimension() != 2 or mask.GetDimension() != 2:
-            raise ValueError("the fast radiomics engine takes 2-D images")
+        if image.GetDimension() != 2 or mask.GetDimension() != 2 or image.GetSize() != mask.GetSize():
+            raise ValueError("the fast radiomics engine takes a 2-D image and a mask of the same size")
+        if image.GetPixelID() != sitk.sitkFloat32:  # pyradiomics' arithmetic follows the pixel type
+            raise ValueError(
+                "the fast radiomics engine takes a float32 image (splkit.radiomics.extract.prepare_inputs)"
+            )
         labels = sitk.GetArrayFromImage(mask)
         box, _ = check_mask(labels, self.settings)
         y0, y1, x0, x1 = box
         roi_mask = labels[y0:y1, x0:x1] == int(self.settings.get("label", 1))
-        array = sitk.GetArrayFromImage(image).astype(np.float32, copy=False)
+        array = sitk.GetArrayFromImage(image)
         values = collections.OrderedDict()
         if "shape2D" in self.features:
             values.update(self._shape(array, labels, image.GetSpacing(), box))
