@@ -1,5 +1,7 @@
-"""Issue 14, a cohort without second-reader masks (no ``masks_reader2/`` folder): chapter 3 falls back from
-inter-reader agreement to perturbation robustness, says so, and the book runs and builds end to end."""
+"""Issue 14, a cohort without second-reader masks (no ``masks_reader2/`` folder) whose clinical variables are
+noise (:func:`splkit.simulate.shapes.scramble_clinical`): chapter 3 falls back from inter-reader agreement to
+perturbation robustness, chapter 2 from the significant predictors to its fallback rule, each says so, and
+the book runs and builds end to end."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import yaml
 from splkit.config import PROJECT_ROOT
 from splkit.radiomics.robustness import N_PERTURBATIONS
 from splkit.simulate import simulate_cohort
+from splkit.simulate.shapes import scramble_clinical
 
 N_PATIENTS = 60
 
@@ -24,6 +27,7 @@ def no_second_reader_profile(tmp_path, n: int = N_PATIENTS):
     """A simulated cohort whose ``masks_reader2/`` folder is removed, and a profile (``extends: smoke``)."""
     cohort = simulate_cohort(n=n, seed=0, out=tmp_path / "cohort", n_reader2=0, progress=False)
     shutil.rmtree(cohort / "masks_reader2")
+    scramble_clinical(cohort, seed=0)  # seed 0: no variable reaches univariate p < 0.05 in training
     profile = tmp_path / "no_second_reader.yaml"
     profile.write_text(
         yaml.safe_dump(
@@ -50,6 +54,12 @@ def test_no_second_reader_falls_back_to_perturbation_robustness(tmp_path):
         )
 
     assert not (tmp_path / "cohort" / "masks_reader2").exists()
+    results = json.loads((run_dir / "results.json").read_text())
+    clinical = results["clinical"]  # chapter 2's fallback: the best univariate predictor, flagged
+    assert clinical["fallback"] is True and clinical["rule_applied"].startswith("none_significant_univariate")
+    assert len(clinical["predictors"]) == 1 and {"Clinical", "CDLR"} <= set(results["models"])
+    chapter2 = (run_dir / "notebooks" / "02_clinical_model.ipynb").read_text()
+    assert "Fallback rule applied" in chapter2
     results = json.loads((run_dir / "results.json").read_text())
     robustness = results["radiomics"]["robustness"]
     assert robustness["method"] == "perturbation" and robustness["requested"] == "readers"
