@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -83,17 +84,23 @@ class ExternalPatients:
         )
 
 
-LOADED: dict[tuple[str, str], ExternalPatients] = {}
+#: Loaded external patients, by run folder, source and the modification times of what they come from.
+LOADED: dict[tuple, ExternalPatients] = {}
+
+
+def _stamp(*paths: Path) -> tuple[float, ...]:
+    return tuple(path.stat().st_mtime if path.exists() else 0.0 for path in paths)
 
 
 def external_patients(settings: Any) -> ExternalPatients | None:
-    """The run's external patients (see the module docstring), or ``None``; loaded once per run."""
+    """The run's external patients (see the module docstring), or ``None``; loaded once per run (again
+    when ``predictions.csv`` or the saved study changes)."""
     run = RunDir(settings.run_path)
     scores = predictions.load(run.root)
     if (scores["cohort"] == COHORT).any():
         from splkit.cohort import load_cohort_for
 
-        key = (str(run.root), "cohort")
+        key = (str(run.root), "cohort", _stamp(run.predictions_csv))
         if key not in LOADED:
             LOADED[key] = ExternalPatients(
                 "cohort", load_cohort_for(settings), scores[scores.cohort == COHORT]
@@ -101,7 +108,9 @@ def external_patients(settings: Any) -> ExternalPatients | None:
         return LOADED[key]
     if not has_external(settings) or not run.study.is_dir():
         return None
-    key = (str(run.root), str(settings["external"]["path"]))
+    from splkit.study.manifest import MANIFEST_FILE
+
+    key = (str(run.root), str(settings["external"]["path"]), _stamp(run.study / MANIFEST_FILE))
     if key not in LOADED:
         LOADED[key] = _from_study(settings, run)
     return LOADED[key]
