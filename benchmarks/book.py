@@ -1,25 +1,85 @@
-"""Time `splkit run` notebook by notebook, and the book build, for one profile.
+"""Time `splkit run` notebook by notebook and the book build, against the naive extraction time.
 
     python benchmarks/book.py --profile default            # warm caches (whatever .cache/ holds)
     python benchmarks/book.py --profile default --cold     # clear .cache/ and the simulated cohort first
+    python benchmarks/book.py --cold --warm                # a cold run, then a warm rerun
 
-Prints a table of seconds per step and the peak resident memory of the whole run (this process and
-its children: papermill kernels, radiomics workers). Budget (issue #2): cold < 6 min, warm < 90 s,
-peak memory < 4 GiB on a 2-core machine.
+Prints seconds per step, the peak resident memory of the run (this process and its children: papermill
+kernels, radiomics workers), and the ratios of issue 19: the whole book over the **naive extraction time**
+— the common pyradiomics usage (the image as a one-slice 3-D volume with the 3-D shape class, the
+preset's other settings, one process), measured here on ``--naive`` of the run's images and scaled to all
+the images the book extracts (reader 1 and reader 2).  Goals: cold <= 0.15, warm <= 0.04, memory < 4 GiB.
+The load average is printed at start and end: on a shared machine every number is pessimistic.
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+# benchmarks/radiomics.py is named like the pyradiomics package: keep this folder off the import path
+# ruff: noqa: E402
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 import argparse
+import logging
+import os
 import resource
 import shutil
 import tempfile
 import time
-from pathlib import Path
+import warnings
 
 from splkit.book import build_book
 from splkit.book.runner import run_notebooks
 from splkit.config import PROJECT_ROOT, load_profile
+
+
+def naive_seconds_per_image(settings, n_images: int) -> tuple[float, int]:
+    """Seconds per image of the one-slice 3-D pyradiomics usage on the run's first images (one process),
+    and the number of images the book extracts (reader 1 + reader 2)."""
+    import radiomics
+    import SimpleITK as sitk
+    from radiomics.featureextractor import RadiomicsFeatureExtractor
+
+    from splkit.cohort import load_cohort
+    from splkit.radiomics import load_preset
+    from splkit.radiomics.workflow import image_tasks
+
+    radiomics.setVerbosity(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Applying `local_binary_pattern`")
+    cohort = load_cohort(settings.data_path, progress=False)
+    params = load_preset(settings.radiomics.preset).pyradiomics_params()
+    classes = params["featureClass"]
+    classes.pop("shape2D", None)
+    classes["shape"] = None
+    params["imageType"].pop("LBP2D", None)
+    extractor = RadiomicsFeatureExtractor(params)
+    tasks = image_tasks(cohort)[:n_images]
+    pairs = [
+        (
+            sitk.JoinSeries(sitk.Cast(cohort.read_image(t.patient), sitk.sitkFloat32)),
+            sitk.JoinSeries(cohort.read_mask(t.patient)),
+        )
+        for t in tasks
+    ]
+    start = time.perf_counter()
+    for image, mask in pairs:
+        extractor.execute(image, mask)
+    per_image = (time.perf_counter() - start) / len(pairs)
+    return per_image, len(cohort.table) + len(cohort.masks_reader2)
+
+
+def run_once(profile: str) -> tuple[list[tuple[str, float]], float]:
+    """Run every notebook and build the book in a temporary run directory: steps and total seconds."""
+    rows: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory() as run_dir:
+        rows += run_notebooks(profile, run_dir=run_dir)
+        book_start = time.perf_counter()
+        build_book(profile, run_dir=run_dir, output=Path(run_dir) / "site")
+        rows.append(("book build", time.perf_counter() - book_start))
+    return rows, time.perf_counter() - start
 
 
 def main() -> None:
@@ -28,31 +88,43 @@ def main() -> None:
     )
     parser.add_argument("--profile", default="default")
     parser.add_argument("--cold", action="store_true", help="delete caches and the simulated cohort first")
+    parser.add_argument("--warm", action="store_true", help="with --cold: also time a warm rerun after it")
+    parser.add_argument(
+        "--naive", type=int, default=6, help="images timed for the naive extraction (0: skip)"
+    )
     args = parser.parse_args()
 
+    print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     settings = load_profile(args.profile)
     if args.cold:
         shutil.rmtree(PROJECT_ROOT / ".cache", ignore_errors=True)
         if settings.data.simulate:
             shutil.rmtree(settings.data_path, ignore_errors=True)
-    rows: list[tuple[str, float]] = []
-    start = time.perf_counter()
-    with tempfile.TemporaryDirectory() as run_dir:
-        rows += run_notebooks(args.profile, run_dir=run_dir)
-        book_start = time.perf_counter()
-        build_book(args.profile, run_dir=run_dir, output=Path(run_dir) / "site")
-        rows.append(("book build", time.perf_counter() - book_start))
-    total = time.perf_counter() - start
+    runs = [("cold" if args.cold else "warm", *run_once(args.profile))]
+    if args.cold and args.warm:
+        runs.append(("warm", *run_once(args.profile)))
     peak_kib = max(
         resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
     )
-
-    print(f"\nprofile {args.profile} ({'cold' if args.cold else 'warm'} caches)")
-    print(f"{'step':<32}{'seconds':>10}")
-    for name, seconds in rows:
-        print(f"{name:<32}{seconds:>10.1f}")
-    print(f"{'total (incl. simulation)':<32}{total:>10.1f}")
+    naive = None
+    if args.naive:
+        per_image, n_images = naive_seconds_per_image(settings, args.naive)
+        naive = per_image * n_images
+        print(
+            f"\nnaive extraction: {per_image:.2f} s per image (one-slice 3-D volume with 3-D shape, one process, "
+            f"{args.naive} images) x {n_images} images = {naive:.0f} s"
+        )
+    for kind, rows, total in runs:
+        print(f"\nprofile {args.profile} ({kind} caches)")
+        print(f"{'step':<32}{'seconds':>10}")
+        for name, seconds in rows:
+            print(f"{name:<32}{seconds:>10.1f}")
+        print(f"{'total (incl. simulation)':<32}{total:>10.1f}")
+        if naive:
+            goal = 0.15 if kind == "cold" else 0.04
+            print(f"{kind} book / naive extraction: {total / naive:.3f} (goal <= {goal})")
     print(f"peak resident memory of one process: {peak_kib / 1024**2:.2f} GiB")
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":
