@@ -30,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     from splkit.cohort import CohortError
 
     try:
-        run_notebooks(args.profile, run_dir=args.run_dir, only=args.only)
+        run_notebooks(args.profile, run_dir=args.run_dir, only=args.only, force=args.force)
     except RunFailed as failure:
         print(f"error: {failure}", file=sys.stderr)
         return 1
@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--profile", default="default", help="profile name in config/ or a YAML path")
     run.add_argument("--run-dir", default=None, help="override the profile's run directory")
     run.add_argument("--only", nargs="*", help="run only notebooks whose name starts with these prefixes")
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="execute every notebook, also those up to date since the last run",
+    )
     run.set_defaults(func=_run)
 
     book = sub.add_parser("book", help="build the Jupyter Book from a run's executed notebooks")

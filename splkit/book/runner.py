@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from splkit.book import freshness
 from splkit.config import PROJECT_ROOT, Settings, has_external, load_profile
 from splkit.run.report import atomic_write_text
 from splkit.run.rundir import RunDir
@@ -187,10 +188,13 @@ def run_notebooks(
     run_dir: str | Path | None = None,
     only: Sequence[str] | None = None,
     kernel_name: str = "python3",
+    force: bool = False,
 ) -> list[tuple[str, float]]:
     """Execute every numbered notebook (or those whose name starts with one of ``only``) in order.
 
     Prints one progress line per notebook with the time it took and returns ``[(name, seconds)]``.
+    Notebooks whose inputs did not change since the last complete run in this run directory are not
+    executed again (:mod:`splkit.book.freshness`; ``force``: execute every one; ``only``: execute those).
     Stops at the first failing notebook with :class:`RunFailed` (the error message first, then where
     the full traceback is: a copy outside the run directory, see :func:`quarantine_failed_notebook`).
     """
@@ -201,15 +205,24 @@ def run_notebooks(
     os.environ[BATCH_ENV] = "1"  # inherited by the kernels: no progress bars inside executed notebooks
     settings = load_profile(profile, run_dir=run_dir)
     run_path = prepare_run(settings)
-    check_cohort(settings)
     out_dir = RunDir(run_path).notebooks
     out_dir.mkdir(exist_ok=True)
     notebooks = [nb for nb in numbered_notebooks() if applies(nb, settings)]
+    cohorts = [settings.data_path] + ([settings.external_path] if has_external(settings) else [])
+    keys = freshness.notebook_keys(notebooks, freshness.inputs_digest(settings.to_dict(), cohorts))
+    fresh = set() if (force or only) else freshness.up_to_date(run_path, keys)
     if only:
         notebooks = [nb for nb in notebooks if any(nb.name.startswith(prefix) for prefix in only)]
+    if len(fresh) < len(notebooks):
+        check_cohort(settings)  # validated at the door before any long step (skipped when nothing runs)
+        freshness.forget(run_path)
     timings: list[tuple[str, float]] = []
     total = time.perf_counter()
     for index, notebook in enumerate(notebooks, start=1):
+        if notebook.name in fresh:
+            print(f"[{index}/{len(notebooks)}] {notebook.name} ... up to date", flush=True)
+            timings.append((notebook.name, 0.0))
+            continue
         start = time.perf_counter()
         print(f"[{index}/{len(notebooks)}] {notebook.name} ...", end="", flush=True)
         try:
@@ -232,6 +245,8 @@ def run_notebooks(
         elapsed = time.perf_counter() - start
         timings.append((notebook.name, elapsed))
         print(f" done in {elapsed:.1f} s", flush=True)
+    if not only and len(fresh) < len(notebooks):
+        freshness.remember(run_path, keys)
     print(
         f"all {len(notebooks)} notebooks in {time.perf_counter() - total:.1f} s -> {run_path}",
         file=sys.stdout,
