@@ -76,7 +76,7 @@ def run_once(profile: str, run_dir: str) -> tuple[list[tuple[str, float]], float
     start = time.perf_counter()
     rows += run_notebooks(profile, run_dir=run_dir)
     book_start = time.perf_counter()
-    build_book(profile, run_dir=run_dir, output=Path(run_dir) / "site")
+    build_book(profile, run_dir=run_dir, output=Path(run_dir).with_name(Path(run_dir).name + "-site"))
     rows.append(("book build", time.perf_counter() - book_start))
     return rows, time.perf_counter() - start
 
@@ -99,7 +99,8 @@ def main() -> None:
         shutil.rmtree(PROJECT_ROOT / ".cache", ignore_errors=True)
         if settings.data.simulate:
             shutil.rmtree(settings.data_path, ignore_errors=True)
-    with tempfile.TemporaryDirectory() as run_dir:
+    with tempfile.TemporaryDirectory() as folder:
+        run_dir = str(Path(folder) / "run")  # the site goes next to it, as `make book` puts it outside
         first = "cold" if args.cold else "warm caches, new run directory"
         runs = [(first, *run_once(args.profile, run_dir))]
         if args.warm:  # `make book` again: the same run directory, nothing changed

@@ -92,12 +92,20 @@ def notebook_keys(notebooks: Iterable[Path], digest: str) -> dict[str, str]:
     return keys
 
 
+#: Top-level folders of the run directory that no notebook reads: the book build's staging and site
+#: (``splkit book`` writes them after the notebooks; rebuilding the book must not make them stale).
+BOOK_FOLDERS = ("book",)
+
+
 def run_files(run_dir: Path) -> dict[str, str]:
-    """sha256 of every file under the run directory (names relative to it), the state file excluded."""
+    """sha256 of every file under the run directory (names relative to it), the state file and the book
+    build's folders (:data:`BOOK_FOLDERS`) excluded."""
     return {
         path.relative_to(run_dir).as_posix(): file_sha256(path)
         for path in sorted(run_dir.rglob("*"))
-        if path.is_file() and path.name != STATE_FILE
+        if path.is_file()
+        and path.name != STATE_FILE
+        and path.relative_to(run_dir).parts[0] not in BOOK_FOLDERS
     }
 
 

@@ -43,6 +43,9 @@ def test_up_to_date_needs_the_recorded_run_directory(tmp_path):
     assert freshness.up_to_date(run, keys) == set(keys)
     changed = dict(keys, **{"02_b.ipynb": "other", "03_c.ipynb": "other"})
     assert freshness.up_to_date(run, changed) == {"01_a.ipynb"}  # the leading notebooks that match
+    (run / "book").mkdir()
+    (run / "book" / "intro.md").write_text("a rebuilt book")  # the book build's folder does not count
+    assert freshness.up_to_date(run, keys) == set(keys)
     (run / "results.json").write_text('{"edited": true}')  # the run directory changed since
     assert freshness.up_to_date(run, keys) == set()
     freshness.remember(run, keys)
