@@ -74,3 +74,13 @@ def test_the_book_has_chapter_7_only_with_an_external_cohort(external_run, smoke
     assert (html / "notebooks" / "07_external_validation.html").exists()
     _, smoke_html = smoke_run
     assert not (smoke_html / "notebooks" / "07_external_validation.html").exists()
+
+
+@pytest.mark.slow
+def test_the_introduction_shows_the_external_centre_beside_training_and_validation(external_run):
+    _, html = external_run
+    intro = (html / "intro.html").read_text()
+    n = load_profile("smoke-external").external.simulate_n
+    assert f"external cohort of {n} patients" in intro
+    headline = intro.split(">Headline results<a", 1)[1].split("<h2", 1)[0]
+    assert "External" in headline and "Validation" in headline
