@@ -25,28 +25,12 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from splkit.book.methods import LIBRARIES
 from splkit.run.cache import file_sha256
 from splkit.run.report import atomic_write_text
 
 #: The state file, in the run directory's ``notebooks/`` folder.
 STATE_FILE = ".freshness.json"
-#: Libraries whose version enters the inputs digest (a new version may compute other numbers).
-LIBRARIES = (
-    "numpy",
-    "scipy",
-    "pandas",
-    "scikit-learn",
-    "statsmodels",
-    "pyradiomics-bhklab",
-    "SimpleITK",
-    "PyWavelets",
-    "scikit-image",
-    "numba",
-    "torch",
-    "torchvision",
-    "shap",
-    "papermill",
-)
 #: Suffixes of the splkit package files that enter the digest (code, presets, schema).
 PACKAGE_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 
@@ -79,6 +63,7 @@ def inputs_digest(settings: Mapping[str, Any], cohorts: Iterable[Path]) -> str:
         digest.update(b"cohort\n")
         if Path(folder).is_dir():
             _folder_digest(digest, Path(folder))
+    # the libraries the methods page lists (a new version may compute other numbers)
     digest.update(json.dumps({name: _version(name) for name in LIBRARIES}).encode())
     return digest.hexdigest()
 

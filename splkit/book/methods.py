@@ -32,6 +32,8 @@ LIBRARIES = (
     "statsmodels",
     "pyradiomics-bhklab",
     "SimpleITK",
+    "PyWavelets",
+    "numba",
     "pydicom",
     "scikit-image",
     "torch",

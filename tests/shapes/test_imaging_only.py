@@ -4,14 +4,11 @@ and ``spacing_mm``).  The book runs end to end; the clinical-arm models are abse
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import pytest
 import yaml
+from shapes._book import run_and_build, shape_profile
 
-from splkit.config import PROJECT_ROOT
 from splkit.models.available import NO_CLINICAL, NO_CLINICAL_NOTE
 from splkit.simulate import simulate_cohort
 
@@ -23,16 +20,7 @@ def imaging_only_profile(tmp_path, n: int = N_PATIENTS):
     cohort = simulate_cohort(
         n=n, seed=0, out=tmp_path / "cohort", clinical_variables=False, n_reader2=20, progress=False
     )
-    profile = tmp_path / "imaging_only.yaml"
-    profile.write_text(
-        yaml.safe_dump(
-            {
-                "extends": "smoke",
-                "name": "imaging-only",
-                "data": {"path": str(cohort), "simulate": False},
-            }
-        )
-    )
+    profile = shape_profile(tmp_path, "imaging-only", cohort)
     return profile
 
 
@@ -46,20 +34,7 @@ def test_the_generator_drops_the_clinical_columns(tmp_path):
 
 @pytest.mark.slow
 def test_imaging_only_cohort_runs_and_builds_the_book(tmp_path):
-    profile = imaging_only_profile(tmp_path)
-    run_dir, site = tmp_path / "run", tmp_path / "site"
-    start = time.perf_counter()
-    for command in (
-        ["run", "--profile", str(profile), "--run-dir", str(run_dir)],
-        ["book", "--profile", str(profile), "--run-dir", str(run_dir), "--output", str(site)],
-    ):
-        completed = subprocess.run(
-            [sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True, capture_output=True
-        )
-        assert completed.returncode == 0, (
-            f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
-        )
-    print(f"imaging-only run + book: {time.perf_counter() - start:.0f} s")
+    run_dir, site = run_and_build(imaging_only_profile(tmp_path), tmp_path)
 
     results = json.loads((run_dir / "results.json").read_text())
     models = results["models"]

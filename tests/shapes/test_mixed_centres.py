@@ -5,14 +5,10 @@ DICOM, RGB screen captures.  The book runs end to end and ``results.json`` recor
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import pytest
-import yaml
+from shapes._book import run_and_build, shape_profile
 
-from splkit.config import PROJECT_ROOT
 from splkit.simulate.shapes import simulate_mixed_cohort
 
 
@@ -21,31 +17,14 @@ def test_two_centre_mixed_format_small_cohort_runs_and_builds_the_book(tmp_path)
     cohort = simulate_mixed_cohort(
         tmp_path / "cohort", n=(24, 16), seed=5, n_nrrd=3, n_rgb=3, n_reader2=(8, 6), malignant_share=0.3
     )
-    profile = tmp_path / "mixed.yaml"
-    profile.write_text(
-        yaml.safe_dump(
-            {
-                "extends": "smoke",
-                "name": "mixed-centres",
-                "data": {"path": str(cohort), "simulate": False},
-                "radiomics": {"harmonise": "combat", "cache_dir": str(tmp_path / "cache")},
-                "selection": {"lasso_cv_folds": 5},
-            }
-        )
+    profile = shape_profile(
+        tmp_path,
+        "mixed-centres",
+        cohort,
+        radiomics={"harmonise": "combat", "cache_dir": str(tmp_path / "cache")},
+        selection={"lasso_cv_folds": 5},
     )
-    run_dir, site = tmp_path / "run", tmp_path / "site"
-    start = time.perf_counter()
-    for command in (
-        ["run", "--profile", str(profile), "--run-dir", str(run_dir)],
-        ["book", "--profile", str(profile), "--run-dir", str(run_dir), "--output", str(site)],
-    ):
-        completed = subprocess.run(
-            [sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True, capture_output=True
-        )
-        assert completed.returncode == 0, (
-            f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
-        )
-    print(f"mixed-centre run + book: {time.perf_counter() - start:.0f} s")
+    run_dir, site = run_and_build(profile, tmp_path)
 
     results = json.loads((run_dir / "results.json").read_text())
     cohort_info, radiomics, models = results["cohort"], results["radiomics"], results["models"]

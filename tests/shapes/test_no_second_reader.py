@@ -7,15 +7,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
-import time
 
 import pandas as pd
 import pytest
-import yaml
+from shapes._book import run_and_build, shape_profile
 
-from splkit.config import PROJECT_ROOT
 from splkit.radiomics.robustness import N_PERTURBATIONS
 from splkit.simulate import simulate_cohort
 from splkit.simulate.shapes import scramble_clinical
@@ -28,30 +24,13 @@ def no_second_reader_profile(tmp_path, n: int = N_PATIENTS):
     cohort = simulate_cohort(n=n, seed=0, out=tmp_path / "cohort", n_reader2=0, progress=False)
     shutil.rmtree(cohort / "masks_reader2")
     scramble_clinical(cohort, seed=0)  # seed 0: no variable reaches univariate p < 0.05 in training
-    profile = tmp_path / "no_second_reader.yaml"
-    profile.write_text(
-        yaml.safe_dump(
-            {"extends": "smoke", "name": "no-second-reader", "data": {"path": str(cohort), "simulate": False}}
-        )
-    )
+    profile = shape_profile(tmp_path, "no-second-reader", cohort)
     return profile
 
 
 @pytest.mark.slow
 def test_no_second_reader_falls_back_to_perturbation_robustness(tmp_path):
-    profile = no_second_reader_profile(tmp_path)
-    run_dir, site = tmp_path / "run", tmp_path / "site"
-    start = time.perf_counter()
-    for command in (
-        ["run", "--profile", str(profile), "--run-dir", str(run_dir)],
-        ["book", "--profile", str(profile), "--run-dir", str(run_dir), "--output", str(site)],
-    ):
-        completed = subprocess.run(
-            [sys.executable, "-m", "splkit", *command], cwd=PROJECT_ROOT, text=True, capture_output=True
-        )
-        assert completed.returncode == 0, (
-            f"splkit {command[0]} failed:\n{completed.stdout}\n{completed.stderr}"
-        )
+    run_dir, site = run_and_build(no_second_reader_profile(tmp_path), tmp_path)
 
     assert not (tmp_path / "cohort" / "masks_reader2").exists()
     results = json.loads((run_dir / "results.json").read_text())
@@ -70,7 +49,7 @@ def test_no_second_reader_falls_back_to_perturbation_robustness(tmp_path):
     assert cost["patients"] == n_train == results["radiomics"]["icc"]["patients"]
     assert cost["images"] == N_PERTURBATIONS * n_train
     print(
-        f"no-second-reader run + book: {time.perf_counter() - start:.0f} s; perturbed masks: "
+        "perturbed masks: "
         f"{cost['images_extracted_now']} extracted in {cost['seconds']} s, "
         f"{cost['seconds_per_patient']} s per training patient"
     )
