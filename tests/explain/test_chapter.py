@@ -27,23 +27,24 @@ from splkit.run import predictions  # noqa: E402
 from splkit.run.report import load_results, record  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def fake_run(tmp_path_factory):
-    """24 synthetic patients (16 training), two saved 'models', CDLR predictions, a Grad-CAM model."""
-    folder = tmp_path_factory.mktemp("explain")
-    cohort = SyntheticCohort(folder / "cohort", n=24, shape=(72, 96))
+def build_fake_run(folder, n: int, seed: int, n_external: int = 0):
+    """``n`` synthetic patients (the last ``n_external`` marked external), a saved logistic 'model' on three
+    inputs, CDLR predictions (of every patient, or only the non-training ones when some are external) and a
+    Grad-CAM model."""
+    cohort = SyntheticCohort(folder / "cohort", n=n, shape=(72, 96), seed=seed)
+    if n_external:
+        cohort.table.loc[cohort.table.index[n - n_external :], "cohort"] = "external"
     settings = chapter_settings(folder / "run")
     table = cohort.table
-    rng = np.random.default_rng(0)
-    X = pd.DataFrame(rng.normal(size=(24, 3)), index=table.index, columns=["f0", "f1", "dlr_score"])
+    rng = np.random.default_rng(seed)
+    X = pd.DataFrame(rng.normal(size=(n, 3)), index=table.index, columns=["f0", "f1", "dlr_score"])
     X["f0"] += 1.5 * table["label"]
     train = table["cohort"] == "train"
     fitted = {"estimator": LogisticRegression().fit(X[train], table.loc[train, "label"])}
-    scores = fitted["estimator"].predict_proba(X)[:, 1]
-    predictions.save(
-        settings.run_path,
-        table.reset_index().assign(model="CDLR", score=scores)[predictions.COLUMNS],
-    )
+    scores = table.reset_index().assign(model="CDLR", score=fitted["estimator"].predict_proba(X)[:, 1])
+    if n_external:
+        scores = scores[~train.to_numpy()]
+    predictions.save(settings.run_path, scores[predictions.COLUMNS])
     record(settings.run_path, "models.CDLR.train.threshold", 0.5)
     spec = resolve_backbone(DEEP)
     emb = embed_patients(build_backbone(spec), cohort, DEEP, cache_dir=None, progress=False)
@@ -55,10 +56,9 @@ def fake_run(tmp_path_factory):
     return settings, cohort, fitted, X
 
 
-@pytest.fixture
-def saved(fake_run, monkeypatch, tmp_path):
+def point_chapter_at(run, monkeypatch, tmp_path):
     """The fake run with splkit.models / splkit.cohort pointed at it and the SHAP cache in tmp_path."""
-    settings, cohort, fitted, X = fake_run
+    settings, cohort, fitted, X = run
     monkeypatch.setattr(splkit.models, "load_model", lambda run_path, name: fitted)
     monkeypatch.setattr(
         splkit.models,
@@ -67,7 +67,18 @@ def saved(fake_run, monkeypatch, tmp_path):
     )
     monkeypatch.setattr(splkit.cohort, "load_cohort_for", lambda settings: cohort)
     monkeypatch.setattr(shapley, "CACHE_DIR", tmp_path / "shap")
-    return settings, cohort, fitted, X
+    return run
+
+
+@pytest.fixture(scope="module")
+def fake_run(tmp_path_factory):
+    """24 synthetic patients (16 training), two saved 'models', CDLR predictions, a Grad-CAM model."""
+    return build_fake_run(tmp_path_factory.mktemp("explain"), n=24, seed=0)
+
+
+@pytest.fixture
+def saved(fake_run, monkeypatch, tmp_path):
+    return point_chapter_at(fake_run, monkeypatch, tmp_path)
 
 
 def test_explain_models_records_additive_seeded_explanations(saved):
@@ -159,42 +170,12 @@ def test_a_run_without_external_patients_shows_none(saved):
 @pytest.fixture(scope="module")
 def external_run(tmp_path_factory):
     """30 synthetic patients: 20 training, 4 validation and 6 marked external by the cohort column."""
-    folder = tmp_path_factory.mktemp("explain_external")
-    cohort = SyntheticCohort(folder / "cohort", n=30, shape=(72, 96), seed=1)
-    cohort.table.loc[cohort.table.index[24:], "cohort"] = "external"
-    settings = chapter_settings(folder / "run")
-    table = cohort.table
-    rng = np.random.default_rng(1)
-    X = pd.DataFrame(rng.normal(size=(30, 3)), index=table.index, columns=["f0", "f1", "dlr_score"])
-    X["f0"] += 1.5 * table["label"]
-    train = table["cohort"] == "train"
-    fitted = {"estimator": LogisticRegression().fit(X[train], table.loc[train, "label"])}
-    scores = fitted["estimator"].predict_proba(X)[:, 1]
-    rows = table[table.cohort != "train"].reset_index().assign(model="CDLR", score=scores[~train.to_numpy()])
-    predictions.save(settings.run_path, rows[predictions.COLUMNS])
-    record(settings.run_path, "models.CDLR.train.threshold", 0.5)
-    spec = resolve_backbone(DEEP)
-    emb = embed_patients(build_backbone(spec), cohort, DEEP, cache_dir=None, progress=False)
-    candidates, compressor = compress_embeddings(emb.table, table.index[train], 4, random_state=0)
-    head = gradcam.fit_gradcam_head(
-        candidates, table["label"], table.index[train], cv_folds=2, random_state=0
-    )
-    gradcam.save_gradcam_model(settings.run_path, spec, compressor, head, DEEP)
-    return settings, cohort, fitted, X
+    return build_fake_run(tmp_path_factory.mktemp("explain_external"), n=30, seed=1, n_external=6)
 
 
 @pytest.fixture
 def saved_external(external_run, monkeypatch, tmp_path):
-    settings, cohort, fitted, X = external_run
-    monkeypatch.setattr(splkit.models, "load_model", lambda run_path, name: fitted)
-    monkeypatch.setattr(
-        splkit.models,
-        "model_inputs",
-        lambda run_path, name: (X, cohort.table["label"], cohort.table["cohort"]),
-    )
-    monkeypatch.setattr(splkit.cohort, "load_cohort_for", lambda settings: cohort)
-    monkeypatch.setattr(shapley, "CACHE_DIR", tmp_path / "shap")
-    return settings, cohort, fitted, X
+    return point_chapter_at(external_run, monkeypatch, tmp_path)
 
 
 def _shown_titles(monkeypatch):
