@@ -13,9 +13,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.feature_selection import SelectKBest, f_classif
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from models.test_fit import kbest_selector as kbest  # the 3 features with the largest F
 
 from splkit import models
 from splkit.clinical.selection import SelectedClinicalModel
@@ -77,11 +75,6 @@ def make_noise_run(root, seed: int = 3):
     run.model("Clinical").parent.mkdir(exist_ok=True)
     joblib.dump({"estimator": clinical.pipeline_, "features": clinical.predictors_}, run.model("Clinical"))
     return root
-
-
-def kbest(settings, source):
-    """A cheap, real selection: the 3 features with the largest F statistic."""
-    return Pipeline([("z", StandardScaler()), ("kbest", SelectKBest(f_classif, k=3))])
 
 
 @pytest.fixture(scope="module")
