@@ -73,11 +73,6 @@ def _take(X: Any, columns: Sequence[Any]) -> Any:
     return np.asarray(X)[:, list(columns)]
 
 
-def _unnamed(X: Any) -> Any:
-    """A DataFrame's values (positional input), anything else as given."""
-    return X.to_numpy() if isinstance(X, pd.DataFrame) else X
-
-
 class StackedClassifier(ClassifierMixin, BaseEstimator):
     """A meta model on a base model's out-of-fold score plus further columns (Wolpert 1992).
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.special import expit
 from scipy.stats import rankdata
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -24,7 +25,14 @@ from splkit.stats.folds import folds
 
 def _unnamed(X: Any) -> Any:
     """A DataFrame's values (positional input), anything else as given."""
-    return X.to_numpy() if hasattr(X, "to_numpy") else X
+    return X.to_numpy() if isinstance(X, pd.DataFrame) else X
+
+
+def _standardiser(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Column means and standard deviations of ``X`` (a zero deviation counts as 1)."""
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    return mean, scale
 
 
 def _gamma(value: Any) -> Any:
@@ -153,12 +161,14 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.max_extensions = max_extensions
 
+    def _svc(self, Z: np.ndarray, y: np.ndarray, C: float, gamma: Any) -> SVC:
+        """An RBF SVC fitted on standardised ``Z``."""
+        return SVC(kernel="rbf", C=C, gamma=gamma, random_state=int(self.random_state)).fit(Z, y)
+
     def _svm(self, X: np.ndarray, y: np.ndarray, C: float, gamma: Any) -> tuple[np.ndarray, np.ndarray, SVC]:
         """Standardise (mean, scale of ``X``) and fit an RBF SVC."""
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        scale[scale == 0] = 1.0
-        svc = SVC(kernel="rbf", C=C, gamma=gamma, random_state=int(self.random_state))
-        return mean, scale, svc.fit((X - mean) / scale, y)
+        mean, scale = _standardiser(X)
+        return mean, scale, self._svc((X - mean) / scale, y, C, gamma)
 
     @staticmethod
     def _decision(model: tuple[np.ndarray, np.ndarray, SVC], X: np.ndarray) -> np.ndarray:
@@ -178,7 +188,11 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
         self.classes_, y = np.unique(y, return_inverse=True)
         Cs, gammas = [float(c) for c in self.C], [_gamma(g) for g in self.gamma]
-        splits = list(folds(self.cv_folds, self.random_state).split(X, y))
+        # each fold standardised once, for every grid point (the same arithmetic as _svm per point)
+        standardised = []
+        for train, test in folds(self.cv_folds, self.random_state).split(X, y):
+            mean, scale = _standardiser(X[train])
+            standardised.append(((X[train] - mean) / scale, y[train], (X[test] - mean) / scale, y[test]))
         scored: dict[tuple[float, Any], np.ndarray] = {}
         for extension in range(int(self.max_extensions) + 1):
             grid = [(c, g) for c in Cs for g in gammas]
@@ -186,14 +200,14 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
                 if point not in scored:
                     scored[point] = np.array(
                         [
-                            _auc(y[te], self._decision(self._svm(X[tr], y[tr], *point), X[te]))
-                            for tr, te in splits
+                            _auc(y_test, self._svc(Z_train, y_train, *point).decision_function(Z_test))
+                            for Z_train, y_train, Z_test, y_test in standardised
                         ]
                     )
             scores = np.array([scored[point] for point in grid])
-            mean = dict(zip(grid, scores.mean(axis=1), strict=True))
+            means = dict(zip(grid, scores.mean(axis=1), strict=True))
             best = int(np.argmax(scores.mean(axis=1)))
-            edges = _rising_edges(Cs, gammas, grid[best], mean)
+            edges = _rising_edges(Cs, gammas, grid[best], means)
             if not edges or extension == int(self.max_extensions):
                 break
             Cs, gammas = _extend(Cs, "C", edges), _extend(gammas, "gamma", edges)
