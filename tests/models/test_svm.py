@@ -57,3 +57,25 @@ def test_no_extension_when_the_optimum_is_interior_gives_the_same_model():
         X, y
     )
     assert not a.at_edge_ and b.grid_ == a.grid_ and np.array_equal(a.predict_proba(X), b.predict_proba(X))
+
+
+def test_rbf_decision_is_svc_bit_for_bit():
+    """The grid search's direct libsvm call returns SVC's decision values exactly (every gamma kind)."""
+    from sklearn.svm import SVC
+
+    from splkit.models.svm import rbf_decision
+
+    rng = np.random.default_rng(3)
+    for trial, gamma in enumerate(["scale", "auto", 0.001, 0.1, 1.0] * 4):
+        n, d = int(rng.integers(20, 200)), int(rng.integers(1, 40))
+        X, T = rng.normal(size=(n, d)), rng.normal(size=(30, d))
+        y = (X[:, 0] + rng.normal(size=n) > 0).astype(int)
+        C = float(10.0 ** rng.integers(-2, 4))
+        expected = SVC(kernel="rbf", C=C, gamma=gamma, random_state=trial).fit(X, y).decision_function(T)
+        np.testing.assert_array_equal(rbf_decision(X, y, T, C, gamma, trial), expected)
+    flat = np.zeros((10, 2))  # zero variance: "scale" is 1.0, as in SVC
+    y = np.r_[np.zeros(5, int), np.ones(5, int)]
+    np.testing.assert_array_equal(
+        rbf_decision(flat, y, flat, 1.0, "scale", 0),
+        SVC(gamma="scale", random_state=0).fit(flat, y).decision_function(flat),
+    )
