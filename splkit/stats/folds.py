@@ -15,6 +15,7 @@ rows are too few to fill the folds (a resample of a few categorical predictors),
 from __future__ import annotations
 
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -103,12 +104,37 @@ class StratifiedCopiesKFold(StratifiedKFold):
             labels = np.asarray(y)
             fill = min(len(np.unique(copies[labels == c])) for c in np.unique(labels))
             if fill >= self.n_splits:
-                grouped = StratifiedGroupKFold(
-                    self.n_splits, shuffle=self.shuffle, random_state=self.random_state
-                )
-                yield from grouped.split(X, y, copies)
+                splits = _grouped_splits(self.n_splits, self.shuffle, self.random_state, labels, copies)
+                for train, test in splits:
+                    yield train.copy(), test.copy()
                 return
         yield from super().split(X, y, groups)
+
+
+#: Recent ``StratifiedGroupKFold`` splits by their inputs: a resample splits the same rows with the same
+#: folds many times (grid search and Platt folds of every SVM, LASSO folds), and that class's fold
+#: assignment is a Python loop over groups (a tenth of a resample's time before it was remembered).
+_GROUPED: OrderedDict[tuple, list[tuple[np.ndarray, np.ndarray]]] = OrderedDict()
+_GROUPED_SIZE = 64
+
+
+def _grouped_splits(
+    n_splits: int, shuffle: bool, random_state: Any, y: np.ndarray, groups: np.ndarray
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``StratifiedGroupKFold(n_splits, shuffle, random_state).split(y, y, groups)``, remembered (it depends
+    on nothing else: ``X`` enters only through its length); not remembered for a generator seed or
+    object labels."""
+    if not isinstance(random_state, int | np.integer) or y.dtype == object:
+        grouped = StratifiedGroupKFold(n_splits, shuffle=shuffle, random_state=random_state)
+        return list(grouped.split(np.zeros((len(y), 1)), y, groups))
+    key = (n_splits, shuffle, int(random_state), y.dtype.str, y.tobytes(), groups.tobytes())
+    if key not in _GROUPED:
+        grouped = StratifiedGroupKFold(n_splits, shuffle=shuffle, random_state=random_state)
+        _GROUPED[key] = list(grouped.split(np.zeros((len(y), 1)), y, groups))
+        if len(_GROUPED) > _GROUPED_SIZE:
+            _GROUPED.popitem(last=False)
+    _GROUPED.move_to_end(key)
+    return _GROUPED[key]
 
 
 def folds(n_splits: int, random_state: int) -> StratifiedCopiesKFold:

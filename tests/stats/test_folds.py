@@ -66,3 +66,22 @@ def test_dataframe_rows_are_grouped_by_value_not_index():
     frame = pd.DataFrame(X[[0, 1, 1, 2, 3, 3]], index=list("abcdef"))
     groups = copy_groups(frame)
     assert groups[1] == groups[2] and groups[4] == groups[5] and len(set(groups)) == 4
+
+
+def test_remembered_grouped_splits_equal_fresh_ones():
+    """Grouped folds are remembered by (y, groups, seed); a repeat returns the same folds as a new
+    StratifiedGroupKFold, as fresh arrays (a caller may not alter the remembered ones)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    rng = np.random.default_rng(4)
+    base = rng.normal(size=(40, 3))
+    rows = rng.choice(40, size=40)
+    X, y = base[rows], (base[rows, 0] > 0).astype(int)
+    with copies_together():
+        first = list(folds(4, 7).split(X, y))
+        first[0][0][:] = -1  # scribbling on a returned fold does not reach the memory
+        second = list(folds(4, 7).split(X, y))
+    expected = list(StratifiedGroupKFold(4, shuffle=True, random_state=7).split(X, y, copy_groups(X)))
+    for (train, test), (e_train, e_test) in zip(second, expected, strict=True):
+        np.testing.assert_array_equal(train, e_train)
+        np.testing.assert_array_equal(test, e_test)
