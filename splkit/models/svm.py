@@ -254,7 +254,9 @@ class TunedPlattSVM(ClassifierMixin, BaseEstimator):
             raise ValueError(f"Only binary classification is supported. The type of the target is {kind}.")
         self.classes_, y = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
-            raise ValueError(f"The number of classes has to be greater than one; got {len(self.classes_)} class")
+            raise ValueError(
+                f"The number of classes has to be greater than one; got {len(self.classes_)} class"
+            )
         Cs, gammas = [float(c) for c in self.C], [_gamma(g) for g in self.gamma]
         # each fold standardised once, for every grid point (the same arithmetic as _svm per point)
         standardised = []
