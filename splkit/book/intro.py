@@ -41,12 +41,22 @@ def model_row(results: Mapping[str, Any], model: str, cohort: str) -> Any:
     return lookup(results, f"models.{model}.{cohort}")
 
 
+def held_out(results: Mapping[str, Any]) -> str:
+    """The run's held-out cohort: ``validation``, or ``external`` when the cohort column put every
+    non-training patient in an external cohort (no internal validation; :func:`splkit.run.names.held_out_cohort`)."""
+    n_validation = (results.get("cohort") or {}).get("n_validation")
+    if not _missing(n_validation) and int(n_validation) == 0 and _n_external(results) > 0:
+        return "external"
+    return "validation"
+
+
 def shown_cohorts(results: Mapping[str, Any]) -> dict[str, str]:
     """``{cohort key: label}`` of the cohorts the introduction shows, in reading order: training,
     validation, then ``external`` (the cohort column's external patients) and :data:`EXTERNAL_CENTRE`
     (chapter 7's centre) when the run recorded them.  Both external kinds are labelled "External" when
-    only one is present; with both, chapter 7's is "External centre"."""
-    out = dict(COHORTS)
+    only one is present; with both, chapter 7's is "External centre".  Validation is left out when the
+    run has none (:func:`held_out`)."""
+    out = {c: label for c, label in COHORTS.items() if c == "train" or held_out(results) == c}
     in_table = _n_external(results) > 0 or _recorded_for(results, "external")
     centre = not _missing(lookup(results, "external.n")) or _recorded_for(results, EXTERNAL_CENTRE)
     if in_table:

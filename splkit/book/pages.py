@@ -25,16 +25,17 @@ import yaml
 from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table  # noqa: F401 (fmt_p: re-exported)
 from splkit.book.format import is_missing as _missing
 from splkit.book.intro import (  # the introduction's sections (NO_MODELS re-exported)
-    COHORTS,
     NO_MODELS,  # noqa: F401
     cohort_markdown,
     delong_markdown,
     further_table,
     headline_table,
+    held_out,
 )
 from splkit.book.intro import ci_level as _level
 from splkit.book.intro import present_models as _present
 from splkit.models.available import NO_CLINICAL_NOTE
+from splkit.run.names import COHORT_LABELS
 from splkit.run.report import load_results, lookup
 from splkit.run.rundir import RunDir
 
@@ -62,27 +63,30 @@ def _absence(results: Mapping[str, Any]) -> str:
 
 
 def best_model_sentence(results: Mapping[str, Any]) -> str:
-    """Which model has the highest validation AUC (computed from the recorded AUCs)."""
-    aucs = {m: lookup(results, f"models.{m}.validation.auc") for m in _present(results)}
+    """Which model has the highest held-out (validation, else external) AUC (from the recorded AUCs)."""
+    held = held_out(results)
+    aucs = {m: lookup(results, f"models.{m}.{held}.auc") for m in _present(results)}
     aucs = {m: a for m, a in aucs.items() if not _missing(a)}
     if not aucs:
-        return f"Validation AUCs: {NOT_RECORDED}.\n"
+        return f"{COHORT_LABELS[held]} AUCs: {NOT_RECORDED}.\n"
     best = max(aucs, key=aucs.get)
     return (
-        f"In the validation cohort the highest AUC is that of **{best}** "
-        f"({fmt_ci(lookup(results, f'models.{best}.validation'), 'auc', 'auc_delong_low', 'auc_delong_high')}); "
+        f"In the {held} cohort the highest AUC is that of **{best}** "
+        f"({fmt_ci(lookup(results, f'models.{best}.{held}'), 'auc', 'auc_delong_low', 'auc_delong_high')}); "
         "whether it differs from the others is in the DeLong table below.\n"
     )
 
 
 def paper_comparison(results: Mapping[str, Any], simulated: bool) -> str:
     """The paper's reported numbers beside this run's, and why they differ."""
-    cohort = results.get("cohort") or {}
+    cohort, held = results.get("cohort") or {}, held_out(results)
+    n_held = cohort.get("n_validation") if held == "validation" else cohort.get("n_external")
     rows = [
         [
             "Patients (training / validation)",
             f"{PAPER['n_patients']} ({PAPER['n_train']} / {PAPER['n_validation']})",
-            f"{fmt(cohort.get('n_patients'))} ({fmt(cohort.get('n_train'))} / {fmt(cohort.get('n_validation'))})",
+            f"{fmt(cohort.get('n_patients'))} ({fmt(cohort.get('n_train'))} / {fmt(n_held)}"
+            + (" external)" if held == "external" else ")"),
         ]
     ]
     names = {"auc": "AUC", "sensitivity": "sensitivity", "specificity": "specificity", "accuracy": "accuracy"}
@@ -90,8 +94,10 @@ def paper_comparison(results: Mapping[str, Any], simulated: bool) -> str:
         if not key.startswith("CDLR."):
             continue
         _, cohort_key, metric = key.split(".")
-        ours = lookup(results, f"models.{key}")
-        rows.append([f"CDLR {names[metric]}, {COHORTS[cohort_key].lower()}", f"{paper_value:.3f}", fmt(ours)])
+        ours_key = held if cohort_key == "validation" else cohort_key  # no validation: the external cohort
+        ours = lookup(results, f"models.CDLR.{ours_key}.{metric}")
+        label = COHORT_LABELS[cohort_key].lower() + ("" if ours_key == cohort_key else f" (this run: {ours_key})")
+        rows.append([f"CDLR {names[metric]}, {label}", f"{paper_value:.3f}", fmt(ours)])
     table = markdown_table(["", "Wei et al. 2026 {cite}`wei2026`", "This run"], rows)
     if simulated:
         why = (

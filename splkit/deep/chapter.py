@@ -32,6 +32,7 @@ from splkit.deep.outputs import (
 from splkit.deep.overlay import frame_panels, overlay_figure
 from splkit.run.cache import atomic_dump, atomic_parquet
 from splkit.run.engine import Engine
+from splkit.run.names import COHORT_LABELS
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 
@@ -215,7 +216,8 @@ class DeepChapter:
 
     # ------------------------------------------------------------------ Grad-CAM
     def gradcam_examples(self, per_class: int = 2) -> go.Figure:
-        """Save the Grad-CAM model and show it on ``per_class`` validation patients of each class.
+        """Save the Grad-CAM model and show it on ``per_class`` held-out patients of each class (validation;
+        the cohort column's external patients when there is no validation cohort).
 
         Writes ``models/dtl_gradcam.joblib`` (the PCA surrogate; fine-tuned: a pointer to
         ``models/dtl_finetuned.pt``, written too).  Returns the ``dtl_gradcam_examples`` figure.
@@ -239,9 +241,10 @@ class DeepChapter:
             model = DTLClassifier(
                 self.backbone, self.compressor, head, head.feature_names_, baseline=baseline
             )
-        validation = self.table.index[self.table["cohort"] == "validation"]
-        values = self.labels.loc[validation].to_numpy()
-        examples = [p for value in (1, 0) for p in validation[values == value][:per_class]]
+        held_out = next((c for c in ("validation", "external") if (self.table["cohort"] == c).any()), "train")
+        shown = self.table.index[self.table["cohort"] == held_out]
+        values = self.labels.loc[shown].to_numpy()
+        examples = [p for value in (1, 0) for p in shown[values == value][:per_class]]
         maps = gradcam_maps(self.settings, self.cohort, examples, model=model, progress=self.progress)
         if self.finetune:
             probability = finetuned_probability(self.network, self.cohort, examples, self.deep)
@@ -258,7 +261,7 @@ class DeepChapter:
         ]
         self.gradcam_patients, self.gradcam_panels = examples, frame_panels(self.cohort, maps, captions)
         kind = "network" if self.finetune else "surrogate"
-        title = f"Grad-CAM of the DTL {kind} (malignant logit), validation examples"
+        title = f"Grad-CAM of the DTL {kind} (malignant logit), {COHORT_LABELS[held_out].lower()} examples"
         return overlay_figure(self.gradcam_panels, title=title)
 
     def gradcam_inside_outside(self) -> pd.DataFrame:

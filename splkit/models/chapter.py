@@ -33,7 +33,7 @@ from splkit.models.data import feature_names
 from splkit.models.hyperparameters import hyperparameters  # noqa: F401 - the notebook's step
 from splkit.models.notes import optimism_note  # noqa: F401 - the notebook's step
 from splkit.run import predictions
-from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, MODEL_ORDER
+from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, MODEL_ORDER, held_out_cohort
 from splkit.run.report import load_results, record, write_table
 from splkit.run.rundir import RunDir
 
@@ -129,6 +129,11 @@ class Evaluation:
         """The model fusing every arm this run has (:func:`splkit.models.available.fusion_model`)."""
         return fusion_model(self.settings)
 
+    @property
+    def held_out(self) -> str:
+        """``validation``, or ``external`` when the cohort column has no validation patients."""
+        return held_out_cohort(self.cohorts)
+
     def scores(self, cohort: str) -> pd.DataFrame:
         return ev.cohort_scores(self.table, cohort)
 
@@ -152,28 +157,29 @@ def performance(evaluation: Evaluation, cohort: str) -> list:
 
 
 def validation_auc_note(evaluation: Evaluation) -> Markdown:
-    """Validation AUCs with DeLong CIs, and which model has the highest."""
-    metrics = evaluation.metrics
-    best = metrics[metrics.cohort == "validation"].sort_values("auc", ascending=False).iloc[0]
+    """Held-out (validation, else external) AUCs with DeLong CIs, and which model has the highest."""
+    metrics, held = evaluation.metrics, evaluation.held_out
+    best = metrics[metrics.cohort == held].sort_values("auc", ascending=False).iloc[0]
+    name = _label(held)
     return Markdown(
-        f"Validation AUCs (95 % CI, DeLong): {ev.auc_summary(metrics, 'validation')}. The highest validation AUC is "
+        f"{name.capitalize()} AUCs (95 % CI, DeLong): {ev.auc_summary(metrics, held)}. The highest {name} AUC is "
         f"the **{best.model}** model's. Training AUCs are out-of-fold, so they are directly comparable to the "
-        "validation AUCs; a training AUC far above the validation AUC would indicate overfitting that the "
+        f"{name} AUCs; a training AUC far above the {name} AUC would indicate overfitting that the "
         "out-of-fold scheme failed to catch."
     )
 
 
 @_quiet
 def own_youden(evaluation: Evaluation) -> list:
-    """The optimistic variant: validation metrics at the validation cohort's own Youden threshold
-    (``tables/performance_validation_own_youden.csv``), shown without the (unchanged) AUC columns."""
-    metrics = ev.evaluate_all(
-        evaluation.table, evaluation.settings, threshold_cohort=None, cohorts=["validation"]
-    )
-    perf = ev.performance_table(metrics, "validation")
-    write_table(evaluation.run, "performance_validation_own_youden", perf)
+    """The optimistic variant: held-out metrics at the held-out cohort's own Youden threshold
+    (``tables/performance_<cohort>_own_youden.csv``), shown without the (unchanged) AUC columns."""
+    held = evaluation.held_out
+    metrics = ev.evaluate_all(evaluation.table, evaluation.settings, threshold_cohort=None, cohorts=[held])
+    perf = ev.performance_table(metrics, held)
+    write_table(evaluation.run, f"performance_{held}_own_youden", perf)
     shown = perf.drop(columns=[c for c in perf.columns if c.startswith("AUC")])
-    return [Markdown("**Validation cohort, threshold re-estimated on validation (optimistic)**"), shown]
+    title = f"**{COHORT_LABELS[held]} cohort, threshold re-estimated on {_label(held)} (optimistic)**"
+    return [Markdown(title), shown]
 
 
 def roc(evaluation: Evaluation, cohort: str) -> None:
@@ -235,12 +241,13 @@ def decision_curves(evaluation: Evaluation, cohort: str) -> None:
 
 
 def biopsies_avoided(evaluation: Evaluation) -> pd.DataFrame:
-    """Unnecessary biopsies avoided per 100 validation patients at the profile's thresholds
-    (``tables/biopsies_avoided_validation.csv``; records ``models.biopsies_avoided_validation``)."""
-    thresholds = list(evaluation.settings.stats.biopsy_thresholds)
-    avoided = ev.biopsies_table(evaluation.table, "validation", thresholds)
-    write_table(evaluation.run, "biopsies_avoided_validation", avoided)
-    record(evaluation.run, "models.biopsies_avoided_validation", avoided.to_dict(orient="index"))
+    """Unnecessary biopsies avoided per 100 held-out patients at the profile's thresholds
+    (``tables/biopsies_avoided_<cohort>.csv``; records ``models.biopsies_avoided_<cohort>``; the cohort
+    is validation, or external without one)."""
+    thresholds, held = list(evaluation.settings.stats.biopsy_thresholds), evaluation.held_out
+    avoided = ev.biopsies_table(evaluation.table, held, thresholds)
+    write_table(evaluation.run, f"biopsies_avoided_{held}", avoided)
+    record(evaluation.run, f"models.biopsies_avoided_{held}", avoided.to_dict(orient="index"))
     return avoided
 
 
@@ -270,14 +277,14 @@ def in_sample_comparison(evaluation: Evaluation) -> list:
         ]
     rows = metrics[metrics.model.isin([FUSION, IN_SAMPLE])].set_index(["model", "cohort"])
     compare = rows[IN_SAMPLE_COLUMNS].round(3)
-    gap = compare["auc"].unstack("cohort")
+    gap, held = compare["auc"].unstack("cohort"), evaluation.held_out
     return [
         compare,
         Markdown(
             f"Training AUC with in-sample stacking {gap.loc[IN_SAMPLE, 'train']:.3f} against "
-            f"{gap.loc[FUSION, 'train']:.3f} out-of-fold; validation AUC {gap.loc[IN_SAMPLE, 'validation']:.3f} "
-            f"against {gap.loc[FUSION, 'validation']:.3f}. The gap between the in-sample training AUC and the "
-            "validation AUC is the optimism such papers report as training performance."
+            f"{gap.loc[FUSION, 'train']:.3f} out-of-fold; {_label(held)} AUC {gap.loc[IN_SAMPLE, held]:.3f} "
+            f"against {gap.loc[FUSION, held]:.3f}. The gap between the in-sample training AUC and the "
+            f"{_label(held)} AUC is the optimism such papers report as training performance."
         ),
     ]
 
@@ -325,29 +332,32 @@ def record_results(
 
 
 def summary(evaluation: Evaluation, pairs: dict[str, pd.DataFrame]) -> Markdown:
-    """The chapter's answer: the CDLR on validation, every model's AUC, the DeLong family, calibration."""
-    val = evaluation.metrics[evaluation.metrics.cohort == "validation"].set_index("model")
+    """The chapter's answer: the CDLR on the held-out cohort (validation, else external), every model's AUC,
+    the DeLong family, calibration."""
+    held = evaluation.held_out
+    name = _label(held)
+    val = evaluation.metrics[evaluation.metrics.cohort == held].set_index("model")
     fusion, note = evaluation.fusion, absence_note(evaluation.settings)
     cdlr = val.loc[fusion]
     paper = " The paper reports 0.924, 0.871, 0.897 and 0.877 on its own cohort." if fusion == FUSION else ""
     lines = [f"- {note}"] if note else []
     lines += [
-        f"- On the validation cohort the {fusion} reached an AUC of {cdlr.auc:.3f} "
+        f"- On the {name} cohort the {fusion} reached an AUC of {cdlr.auc:.3f} "
         f"(95 % CI {cdlr.auc_delong_low:.3f}–{cdlr.auc_delong_high:.3f}), with sensitivity {cdlr.sensitivity:.3f}, "
         f"specificity {cdlr.specificity:.3f} and accuracy {cdlr.accuracy:.3f} at the training-cohort Youden threshold "
         f"({cdlr.threshold:.3f}).{paper}",
-        "- Validation AUCs of all models: " + ev.auc_summary(evaluation.metrics, "validation") + ".",
+        f"- {name.capitalize()} AUCs of all models: " + ev.auc_summary(evaluation.metrics, held) + ".",
     ]
-    family = ev.family_comparisons(pairs["validation"], fusion)
+    family = ev.family_comparisons(pairs[held], fusion)
     better = family[(family[f"AUC {fusion} − model"] > 0) & (family[f"p (Holm, {fusion} family)"] < 0.05)]
     lines.append(
-        f"- After Holm adjustment (paired DeLong tests, {fusion} against each other model) the {fusion}'s validation AUC is "
+        f"- After Holm adjustment (paired DeLong tests, {fusion} against each other model) the {fusion}'s {name} AUC is "
         + (
             "significantly higher than that of " + ", ".join(better.index)
             if len(better)
             else "not significantly higher than any other model's"
         )
-        + "; with a validation cohort of this size only large differences can be detected."
+        + f"; with a {name} cohort of this size only large differences can be detected."
     )
     slope = (
         f"slope {cdlr.cal_slope:.2f}."
@@ -355,6 +365,6 @@ def summary(evaluation: Evaluation, pairs: dict[str, pd.DataFrame]) -> Markdown:
         else "slope not estimable (the scores separate the classes)."
     )
     lines.append(
-        f"- Calibration on validation: {fusion} Brier score {cdlr.brier:.3f}, intercept {cdlr.cal_intercept:.2f}, {slope}"
+        f"- Calibration on {name}: {fusion} Brier score {cdlr.brier:.3f}, intercept {cdlr.cal_intercept:.2f}, {slope}"
     )
     return Markdown("\n".join(lines))

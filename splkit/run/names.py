@@ -31,6 +31,19 @@ CLASS_COLORS = {"benign": "#2b83ba", "malignant": "#d7191c", 0: "#2b83ba", 1: "#
 #: The cohorts a run knows, in reading order, with the labels the book shows.
 COHORT_LABELS = {"train": "Training", "validation": "Validation", "external": "External"}
 COHORTS = tuple(COHORT_LABELS)
+#: The cohorts that can be a study's first held-out cohort, in order of preference.
+HELD_OUT = ("validation", "external")
+
+
+def held_out_cohort(cohorts: Sequence[str]) -> str:
+    """The cohort the chapters report a model's held-out performance on: ``validation``, or the cohort
+    column's ``external`` patients when the study has no internal validation cohort (a training centre
+    validated in another centre, TRIPOD type 3)."""
+    present = set(cohorts)
+    for cohort in HELD_OUT:
+        if cohort in present:
+            return cohort
+    raise ValueError(f"no validation or external cohort among {sorted(present)}")
 
 
 def model_order(names: Sequence[str]) -> list[str]:

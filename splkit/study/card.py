@@ -265,7 +265,7 @@ def _validation(results: Mapping[str, Any], names: list[str]) -> list[str]:
 
 def _limitations(study: Any, results: Mapping[str, Any], simulated: bool) -> list[str]:
     deep = results.get("deep", {}) if isinstance(results, Mapping) else {}
-    n_valid = _get(results, "cohort.n_validation")
+    n_valid, n_external = _get(results, "cohort.n_validation"), _get(results, "cohort.n_external")
     items = []
     if simulated:
         items.append(
@@ -284,10 +284,20 @@ def _limitations(study: Any, results: Mapping[str, Any], simulated: bool) -> lis
         items.append(
             "**Fine-tuned network**: training-cohort scores are optimistic (features learnt on labels)."
         )
+    if isinstance(n_external, int | float) and n_external > 0:  # the cohort column's other centre
+        held = f"{fmt(n_valid)} validation and {fmt(n_external)} external patients"
+        items.append(
+            "**Centres**: the external patients come from another source than the training patients; "
+            "performance in further centres, scanners and populations is unknown."
+        )
+    else:
+        held = f"{fmt(n_valid)} validation patients"
+        items.append(
+            "**Single centre**: validation patients come from the same source as the training patients "
+            "(internal validation); performance in other centres, scanners and populations is unknown."
+        )
     items += [
-        "**Single centre**: validation patients come from the same source as the training patients "
-        "(internal validation); performance in other centres, scanners and populations is unknown.",
-        f"**Sample size**: {fmt(n_valid)} validation patients; the confidence intervals are wide and the "
+        f"**Sample size**: {held}; the confidence intervals are wide and the "
         "selection of features on a small training cohort is unstable.",
         "**Input data**: a missing clinical predictor, a missing or different backbone weights file or an "
         "image outside the radiomics preset's constraints is an error, never a silent guess; missing values "

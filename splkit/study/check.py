@@ -9,6 +9,7 @@ import pandas as pd
 
 from splkit.config import Settings
 from splkit.run import predictions
+from splkit.run.names import held_out_cohort
 from splkit.run.report import record
 from splkit.study.study import Study, save_study
 
@@ -16,8 +17,9 @@ from splkit.study.study import Study, save_study
 TOLERANCE = 1e-12
 
 
-def save_and_check_study(settings: Settings, cohort_name: str = "validation") -> pd.DataFrame:
-    """Save ``<run>/study``, reload it from the folder alone and rescore ``cohort_name``.
+def save_and_check_study(settings: Settings, cohort_name: str | None = None) -> pd.DataFrame:
+    """Save ``<run>/study``, reload it from the folder alone and rescore ``cohort_name`` (default: the
+    held-out cohort, :func:`splkit.run.names.held_out_cohort`).
 
     Returns, per model, the number of patients scored and the largest absolute difference from the
     scores in ``predictions.csv``; records ``study.max_abs_difference`` and raises when a model differs
@@ -28,6 +30,7 @@ def save_and_check_study(settings: Settings, cohort_name: str = "validation") ->
     folder = save_study(settings)
     study = Study.load(folder)
     cohort = load_cohort_for(settings)
+    cohort_name = cohort_name or held_out_cohort(cohort.table["cohort"].unique())
     subset = dataclasses.replace(cohort, table=cohort.table[cohort.table["cohort"] == cohort_name])
     proba = study.predict_proba(subset)
     table = predictions.load(settings.run_path)

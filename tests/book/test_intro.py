@@ -93,3 +93,34 @@ def test_both_external_kinds_get_their_own_labels():
         "External centre",
     ]
     assert "| **CDLR** | External centre |" in intro.headline_table(results)
+
+
+def test_without_validation_the_external_cohort_is_the_held_out_one():
+    """A cohort column with training and external patients only: no empty validation rows; the best-model
+    sentence and the paper comparison use the external cohort, and say so."""
+    results = _with_external_column()
+    results["cohort"].update(n_patients=103, n_validation=0)
+    for model in MODELS:
+        del results["models"][model]["validation"]
+    del results["delong"]["validation"]
+    assert intro.held_out(results) == "external"
+    assert list(intro.shown_cohorts(results)) == ["train", "external"]
+    page = bookpages.intro_markdown(results, simulated=False)
+    assert "| Validation |" not in page
+    best = max(MODELS, key=lambda m: results["models"][m]["external"]["auc"])
+    assert f"In the external cohort the highest AUC is that of **{best}**" in page
+    assert "(85 / 18 external)" in page and "CDLR AUC, validation (this run: external)" in page
+    assert intro.held_out(synthetic_results()) == "validation"
+
+
+def test_held_out_cohort_prefers_validation_then_external():
+    from splkit.run.names import held_out_cohort
+
+    assert held_out_cohort(["train", "validation", "external"]) == "validation"
+    assert held_out_cohort(["external", "train"]) == "external"
+    try:
+        held_out_cohort(["train"])
+    except ValueError as error:
+        assert "no validation or external cohort" in str(error)
+    else:
+        raise AssertionError("a training cohort alone has no held-out cohort")
