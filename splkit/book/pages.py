@@ -96,7 +96,9 @@ def paper_comparison(results: Mapping[str, Any], simulated: bool) -> str:
         _, cohort_key, metric = key.split(".")
         ours_key = held if cohort_key == "validation" else cohort_key  # no validation: the external cohort
         ours = lookup(results, f"models.CDLR.{ours_key}.{metric}")
-        label = COHORT_LABELS[cohort_key].lower() + ("" if ours_key == cohort_key else f" (this run: {ours_key})")
+        label = COHORT_LABELS[cohort_key].lower() + (
+            "" if ours_key == cohort_key else f" (this run: {ours_key})"
+        )
         rows.append([f"CDLR {names[metric]}, {label}", f"{paper_value:.3f}", fmt(ours)])
     table = markdown_table(["", "Wei et al. 2026 {cite}`wei2026`", "This run"], rows)
     if simulated:

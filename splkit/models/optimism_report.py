@@ -27,7 +27,11 @@ def optimism_table(result: OptimismResult, metrics: pd.DataFrame, order: list[st
             if column != "plus632" or measure != "slope":
                 columns[(label, name)] = part[column]
         if measure == "auc":
-            for cohort, name in (("train", "out-of-fold"), ("validation", "validation"), ("external", "external")):
+            for cohort, name in (
+                ("train", "out-of-fold"),
+                ("validation", "validation"),
+                ("external", "external"),
+            ):
                 if cohort in auc.index.get_level_values("cohort"):
                     columns[(label, name)] = auc.xs(cohort, level="cohort")
     table = pd.DataFrame(columns)

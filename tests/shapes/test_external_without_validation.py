@@ -35,10 +35,17 @@ def test_external_cohort_without_validation_runs_and_reports_external(tmp_path):
     for model in ("Clinical", "Rad", "DTL", "DLR", "CDLR"):
         assert "validation" not in results["models"][model]
         assert results["models"][model]["external"]["n"] == N_PATIENTS - N_TRAIN
-    assert "models.biopsies_avoided_external" not in results and "biopsies_avoided_external" in results["models"]
+    assert (
+        "models.biopsies_avoided_external" not in results and "biopsies_avoided_external" in results["models"]
+    )
     assert (run_dir / "tables" / "performance_external_own_youden.csv").exists()
     explain = results["explain"]  # chapter 6: no validation cases, the external patients' instead
-    assert explain["cases"] == [] and {c["case"] for c in explain["external"]["cases"]} <= {"TP", "TN", "FP", "FN"}
+    assert explain["cases"] == [] and {c["case"] for c in explain["external"]["cases"]} <= {
+        "TP",
+        "TN",
+        "FP",
+        "FN",
+    }
     assert explain["external"]["cases"] and explain["DLR"]["external"]["n_explained"] > 0
 
     intro = (site / "_build" / "html" / "intro.html").read_text()
