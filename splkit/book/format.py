@@ -8,6 +8,14 @@ from typing import Any
 
 #: What a page shows for a value the run did not record.
 NOT_RECORDED = "not recorded in this run"
+#: A measure the run recorded as having no value (NPV when no patient is called negative, a
+#: Hosmer-Lemeshow p with fewer than three groups): the run computed it, and it does not exist.
+UNDEFINED = "undefined"
+#: What an "undefined" cell means, under a table that has one.
+UNDEFINED_NOTE = (
+    "*undefined*: the measure has no value in that cohort (PPV or NPV when no patient is called positive "
+    "or negative at the training threshold; the Hosmer–Lemeshow test with too few risk groups).\n"
+)
 
 
 def is_missing(value: Any) -> bool:
@@ -35,6 +43,12 @@ def fmt_p(value: Any, missing: str = NOT_RECORDED) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
+def absent(row: Mapping[str, Any] | None, key: str) -> str:
+    """How a page shows a missing ``row[key]``: :data:`UNDEFINED` when the run recorded the key without a
+    value, :data:`NOT_RECORDED` when it did not record it."""
+    return UNDEFINED if isinstance(row, Mapping) and key in row else NOT_RECORDED
+
+
 def fmt_ci(
     row: Mapping[str, Any] | None, metric: str, low: str | None = None, high: str | None = None
 ) -> str:
@@ -42,7 +56,7 @@ def fmt_ci(
     row = row or {}
     estimate = row.get(metric)
     if is_missing(estimate):
-        return NOT_RECORDED
+        return absent(row, metric)
     lo, hi = row.get(low or f"{metric}_low"), row.get(high or f"{metric}_high")
     if is_missing(lo) or is_missing(hi):
         return fmt(estimate)

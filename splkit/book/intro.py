@@ -14,7 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
+from splkit.book.format import (
+    NOT_RECORDED,
+    UNDEFINED,
+    UNDEFINED_NOTE,
+    absent,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    markdown_table,
+)
 from splkit.book.format import is_missing as _missing
 from splkit.run.names import COHORT_LABELS, MODELS
 from splkit.run.report import lookup
@@ -159,8 +168,14 @@ def headline_table(results: Mapping[str, Any]) -> str:
 
 
 def further_table(results: Mapping[str, Any]) -> str:
-    """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model."""
+    """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model (and the
+    note on *undefined* cells when there are any)."""
     header = ["Model", "Cohort", "AUC (bootstrap CI)", "PPV", "NPV", "F1", "Brier", "Hosmer–Lemeshow p"]
+    table = _further_rows(results, header)
+    return table + ("\n" + UNDEFINED_NOTE if f"| {UNDEFINED} |" in table else "")
+
+
+def _further_rows(results: Mapping[str, Any], header: list[str]) -> str:
     return per_model_table(
         results,
         header,
@@ -169,8 +184,8 @@ def further_table(results: Mapping[str, Any]) -> str:
             fmt_ci(row, "ppv"),
             fmt_ci(row, "npv"),
             fmt_ci(row, "f1"),
-            fmt(row.get("brier")),
-            fmt_p(row.get("hl_p")),
+            fmt(row.get("brier"), missing=absent(row, "brier")),
+            fmt_p(row.get("hl_p"), missing=absent(row, "hl_p")),
         ],
     )
 

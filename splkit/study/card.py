@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from splkit.book.format import NOT_RECORDED, fmt, fmt_ci, fmt_p, markdown_table
+from splkit.book.format import (
+    NOT_RECORDED,
+    UNDEFINED,
+    UNDEFINED_NOTE,
+    absent,
+    fmt,
+    fmt_ci,
+    fmt_p,
+    markdown_table,
+)
 from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, model_order
 
 #: The TRIPOD+AI statement (Collins et al. 2024), cited by the card.
@@ -100,16 +109,21 @@ def _performance(results: Mapping[str, Any], names: list[str], cohort: str) -> t
         for m, r in rows.items()
     ]
     calibration = [
-        [m, fmt(r.get("cal_intercept")), fmt(r.get("cal_slope")), fmt(r.get("brier")), fmt_p(r.get("hl_p"))]
+        [
+            m,
+            *(fmt(r.get(k), missing=absent(r, k)) for k in ("cal_intercept", "cal_slope", "brier")),
+            fmt_p(r.get("hl_p"), missing=absent(r, "hl_p")),
+        ]
         for m, r in rows.items()
     ]
-    return (
+    tables = [
         markdown_table(header, table),
         markdown_table(
             ["model", "calibration intercept", "calibration slope", "Brier score", "Hosmer–Lemeshow p"],
             calibration,
         ),
-    )
+    ]
+    return tuple(t + ("\n" + UNDEFINED_NOTE if f"| {UNDEFINED} |" in t else "") for t in tables)
 
 
 def model_card(study: Any, results: Mapping[str, Any] | None = None) -> str:

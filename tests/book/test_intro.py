@@ -124,3 +124,17 @@ def test_held_out_cohort_prefers_validation_then_external():
         assert "no validation or external cohort" in str(error)
     else:
         raise AssertionError("a training cohort alone has no held-out cohort")
+
+
+def test_a_measure_recorded_without_value_is_undefined_not_missing():
+    """NPV with no negative calls, a Hosmer-Lemeshow p with too few groups: recorded as null, shown as
+    "undefined" with the note; a key the run never recorded stays "not recorded"."""
+    from splkit.book.format import NOT_RECORDED, UNDEFINED, UNDEFINED_NOTE, absent
+
+    results = synthetic_results()
+    row = results["models"]["Rad"]["validation"]
+    row.update(npv=None, npv_low=None, npv_high=None, hl_p=None)
+    table = intro.further_table(results)
+    assert f"| {UNDEFINED} |" in table and UNDEFINED_NOTE in table
+    assert absent(row, "npv") == UNDEFINED and absent(row, "never_recorded") == NOT_RECORDED
+    assert UNDEFINED_NOTE not in intro.further_table(synthetic_results())
