@@ -49,6 +49,11 @@ def absent(row: Mapping[str, Any] | None, key: str) -> str:
     return UNDEFINED if isinstance(row, Mapping) and key in row else NOT_RECORDED
 
 
+def with_undefined_note(table: str) -> str:
+    """A Markdown table, followed by :data:`UNDEFINED_NOTE` when one of its cells is :data:`UNDEFINED`."""
+    return table + ("\n" + UNDEFINED_NOTE if f"| {UNDEFINED} |" in table else "")
+
+
 def fmt_ci(
     row: Mapping[str, Any] | None, metric: str, low: str | None = None, high: str | None = None
 ) -> str:

@@ -14,16 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from splkit.book.format import (
-    NOT_RECORDED,
-    UNDEFINED,
-    UNDEFINED_NOTE,
-    absent,
-    fmt,
-    fmt_ci,
-    fmt_p,
-    markdown_table,
-)
+from splkit.book.format import NOT_RECORDED, absent, fmt, fmt_ci, fmt_p, markdown_table, with_undefined_note
 from splkit.book.format import is_missing as _missing
 from splkit.run.names import COHORT_LABELS, MODELS
 from splkit.run.report import lookup
@@ -171,12 +162,7 @@ def further_table(results: Mapping[str, Any]) -> str:
     """Bootstrap AUC interval, PPV, NPV, F1, Brier score and Hosmer–Lemeshow p of every model (and the
     note on *undefined* cells when there are any)."""
     header = ["Model", "Cohort", "AUC (bootstrap CI)", "PPV", "NPV", "F1", "Brier", "Hosmer–Lemeshow p"]
-    table = _further_rows(results, header)
-    return table + ("\n" + UNDEFINED_NOTE if f"| {UNDEFINED} |" in table else "")
-
-
-def _further_rows(results: Mapping[str, Any], header: list[str]) -> str:
-    return per_model_table(
+    table = per_model_table(
         results,
         header,
         lambda row: [
@@ -188,6 +174,7 @@ def _further_rows(results: Mapping[str, Any], header: list[str]) -> str:
             fmt_p(row.get("hl_p"), missing=absent(row, "hl_p")),
         ],
     )
+    return with_undefined_note(table)
 
 
 def per_model_table(

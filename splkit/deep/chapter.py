@@ -32,7 +32,7 @@ from splkit.deep.outputs import (
 from splkit.deep.overlay import frame_panels, overlay_figure
 from splkit.run.cache import atomic_dump, atomic_parquet
 from splkit.run.engine import Engine
-from splkit.run.names import COHORT_LABELS
+from splkit.run.names import COHORT_LABELS, HELD_OUT
 from splkit.run.report import record, write_table
 from splkit.run.rundir import RunDir
 
@@ -241,7 +241,7 @@ class DeepChapter:
             model = DTLClassifier(
                 self.backbone, self.compressor, head, head.feature_names_, baseline=baseline
             )
-        held_out = next((c for c in ("validation", "external") if (self.table["cohort"] == c).any()), "train")
+        held_out = next((c for c in HELD_OUT if (self.table["cohort"] == c).any()), "train")
         shown = self.table.index[self.table["cohort"] == held_out]
         values = self.labels.loc[shown].to_numpy()
         examples = [p for value in (1, 0) for p in shown[values == value][:per_class]]

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from splkit.models.optimism import MEASURES, OptimismResult
+from splkit.run.names import HELD_OUT
 
 #: Display names of the measures in :func:`optimism_table`.
 MEASURE_LABELS = {"auc": "AUC", "slope": "calibration slope", "brier": "Brier score"}
@@ -16,7 +17,7 @@ COLUMN_LABELS = dict(
 
 
 def optimism_table(result: OptimismResult, metrics: pd.DataFrame, order: list[str]) -> pd.DataFrame:
-    """Model × (measure, apparent / optimism / corrected / MC SE), with the out-of-fold and validation AUC
+    """Model × (measure, apparent / optimism / corrected / MC SE), with the out-of-fold, validation and external AUC
     of ``metrics`` (:func:`splkit.models.evaluation.evaluate_all`: ``model``, ``cohort``, ``auc``) beside
     the AUC columns; rows in ``order``."""
     auc = metrics.set_index(["model", "cohort"])["auc"]
@@ -27,11 +28,7 @@ def optimism_table(result: OptimismResult, metrics: pd.DataFrame, order: list[st
             if column != "plus632" or measure != "slope":
                 columns[(label, name)] = part[column]
         if measure == "auc":
-            for cohort, name in (
-                ("train", "out-of-fold"),
-                ("validation", "validation"),
-                ("external", "external"),
-            ):
+            for cohort, name in (("train", "out-of-fold"), *((c, c) for c in HELD_OUT)):
                 if cohort in auc.index.get_level_values("cohort"):
                     columns[(label, name)] = auc.xs(cohort, level="cohort")
     table = pd.DataFrame(columns)

@@ -22,18 +22,24 @@ from sklearn.svm import _liblinear
 from splkit.selection.filters import _ColumnSelector
 from splkit.stats.folds import StratifiedCopiesKFold
 
+#: liblinear's settings on the path: a near-unpenalised intercept, a tight tolerance (glmnet agreement).
+INTERCEPT_SCALING, TOL = 100.0, 1e-5
+
 
 def _l1_logistic(C: float, max_iter: int) -> LogisticRegression:
     """The path's model as a scikit-learn estimator (what :func:`l1_logistic_fit` computes without it)."""
     # scikit-learn >= 1.8 deprecates ``penalty`` in favour of ``l1_ratio``
-    common = dict(C=C, solver="liblinear", intercept_scaling=INTERCEPT_SCALING, tol=TOL, max_iter=max_iter)
+    common = dict(
+        C=C,
+        solver="liblinear",
+        intercept_scaling=INTERCEPT_SCALING,
+        tol=TOL,
+        max_iter=max_iter,
+        random_state=0,
+    )
     if tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 8):
-        return LogisticRegression(l1_ratio=1.0, random_state=0, **common)
-    return LogisticRegression(penalty="l1", random_state=0, **common)
-
-
-#: liblinear's settings on the path: a near-unpenalised intercept, a tight tolerance (glmnet agreement).
-INTERCEPT_SCALING, TOL = 100.0, 1e-5
+        return LogisticRegression(l1_ratio=1.0, **common)
+    return LogisticRegression(penalty="l1", **common)
 
 
 @dataclass(frozen=True)

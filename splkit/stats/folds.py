@@ -124,13 +124,16 @@ def _grouped_splits(
     """``StratifiedGroupKFold(n_splits, shuffle, random_state).split(y, y, groups)``, remembered (it depends
     on nothing else: ``X`` enters only through its length); not remembered for a generator seed or
     object labels."""
-    if not isinstance(random_state, int | np.integer) or y.dtype == object:
+
+    def split() -> list[tuple[np.ndarray, np.ndarray]]:
         grouped = StratifiedGroupKFold(n_splits, shuffle=shuffle, random_state=random_state)
         return list(grouped.split(np.zeros((len(y), 1)), y, groups))
+
+    if not isinstance(random_state, int | np.integer) or y.dtype == object:
+        return split()
     key = (n_splits, shuffle, int(random_state), y.dtype.str, y.tobytes(), groups.tobytes())
     if key not in _GROUPED:
-        grouped = StratifiedGroupKFold(n_splits, shuffle=shuffle, random_state=random_state)
-        _GROUPED[key] = list(grouped.split(np.zeros((len(y), 1)), y, groups))
+        _GROUPED[key] = split()
         if len(_GROUPED) > _GROUPED_SIZE:
             _GROUPED.popitem(last=False)
     _GROUPED.move_to_end(key)

@@ -12,16 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from splkit.book.format import (
-    NOT_RECORDED,
-    UNDEFINED,
-    UNDEFINED_NOTE,
-    absent,
-    fmt,
-    fmt_ci,
-    fmt_p,
-    markdown_table,
-)
+from splkit.book.format import NOT_RECORDED, absent, fmt, fmt_ci, fmt_p, markdown_table, with_undefined_note
 from splkit.run.names import CLINICAL_SVM, COHORT_LABELS, IN_SAMPLE, model_order
 
 #: The TRIPOD+AI statement (Collins et al. 2024), cited by the card.
@@ -123,7 +114,7 @@ def _performance(results: Mapping[str, Any], names: list[str], cohort: str) -> t
             calibration,
         ),
     ]
-    return tuple(t + ("\n" + UNDEFINED_NOTE if f"| {UNDEFINED} |" in t else "") for t in tables)
+    return tuple(with_undefined_note(t) for t in tables)
 
 
 def model_card(study: Any, results: Mapping[str, Any] | None = None) -> str:
