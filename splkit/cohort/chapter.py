@@ -127,12 +127,18 @@ def describe(cohort: Cohort, settings) -> TableOne:
 
 
 def compare_cohorts(t1: TableOne, settings) -> tuple[pd.DataFrame, str]:
-    """Record ``cohort.comparability`` (the training-vs-validation p per variable); return the tests
-    (p with three decimals) and a Markdown sentence on how many variables differ at p < 0.05."""
+    """Record ``cohort.comparability`` (the p between the cohorts per variable: training vs validation, or
+    vs external, or among all three); return the tests (p with three decimals) and a Markdown sentence on
+    how many variables differ at p < 0.05, naming the cohorts compared."""
     comp = comparability(t1.tests)
     record(settings.run_path, "cohort.comparability", {v: float(p) for v, p in comp["p"].items()})
     n_differ = int(comp["differs"].sum())
-    text = f"{n_differ} of {len(comp)} variables differ between training and validation at p < 0.05" + (
+    names = [c.lower() for c in t1.cohorts] or ["the cohorts"]
+    if len(names) > 2:
+        between = f"among the {', '.join(names[:-1])} and {names[-1]} cohorts"
+    else:
+        between = "between " + " and ".join(names)
+    text = f"{n_differ} of {len(comp)} variables differ {between} at p < 0.05" + (
         f" ({', '.join(comp.index[comp['differs']])}); about {0.05 * len(comp):.1f} would by chance alone."
         if n_differ
         else "; the cohorts are comparable on every variable."

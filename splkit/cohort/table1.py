@@ -17,7 +17,7 @@ outcome-by-cohort groups, so every column of the table describes the variable th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -93,6 +93,7 @@ class TableOne:
     table: pd.DataFrame
     tests: pd.DataFrame
     nonnormal: list[str]
+    cohorts: list[str] = field(default_factory=list)  # the cohorts compared, as labelled, in order
 
 
 def _display_frame(table: pd.DataFrame, positive: str, negative: str) -> pd.DataFrame:
@@ -199,7 +200,7 @@ def table_one(
         order += [f"{cohort}: {negative}", f"{cohort}: {positive}", p_columns[cohort]]
     combined = combined[[*order, "Test"]]
     combined.index.names = ["Variable", "Level"]
-    return TableOne(combined, tests, nonnormal)
+    return TableOne(combined, tests, nonnormal, cohorts)
 
 
 def _counts_only(frame: pd.DataFrame, cohorts: list[str], positive: str, negative: str) -> TableOne:
@@ -215,7 +216,7 @@ def _counts_only(frame: pd.DataFrame, cohorts: list[str], positive: str, negativ
     row["Test"] = ""
     index = pd.MultiIndex.from_tuples([("n", "")], names=["Variable", "Level"])
     tests = pd.DataFrame(columns=["variable", "comparison", "test", "statistic", "p"])
-    return TableOne(pd.DataFrame([row], index=index), tests, [])
+    return TableOne(pd.DataFrame([row], index=index), tests, [], cohorts)
 
 
 def comparability(tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:

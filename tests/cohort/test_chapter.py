@@ -67,6 +67,38 @@ def test_table_one_and_comparability(cohort_run):
     assert set(recorded) == set(comparison.index) == {"age", "sex", "crp", "fever"}
     assert comparison["p"].str.fullmatch(r"\d\.\d{3}").all()
     assert text.startswith(f"{int(comparison['differs'].sum())} of 4 variables differ")
+    assert "between training and validation at p < 0.05" in text
+
+
+@pytest.mark.parametrize(
+    ("cohorts", "phrase"),
+    [
+        (["train", "external"], "between training and external at p"),
+        (["train", "validation", "external"], "among the training, validation and external cohorts at p"),
+    ],
+)
+def test_comparability_sentence_names_the_cohorts_compared(cohort_run, cohorts, phrase):
+    """A cohort column with external patients: the sentence names the cohorts the test compared."""
+    import pandas as pd
+
+    from splkit.cohort.table1 import table_one
+
+    _, settings, _ = cohort_run
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "label": (np.arange(n) // len(cohorts)) % 2,
+            "cohort": np.resize(cohorts, n),
+            "age": rng.normal(60, 10, n),
+        }
+    )
+    t1 = table_one(frame, {"age": "numeric"})
+    assert t1.cohorts == [
+        {"train": "Training", "validation": "Validation", "external": "External"}[c] for c in cohorts
+    ]
+    _, text = chapter.compare_cohorts(t1, settings)
+    assert phrase in text
 
 
 def test_figures(cohort_run):
