@@ -55,5 +55,7 @@ def test_external_cohort_without_validation_runs_and_reports_external(tmp_path):
     assert "0 validation and 30 external patients" in card and "**Single centre**" not in card
     chapter5 = (run_dir / "notebooks" / "05_models.ipynb").read_text()
     assert "External AUCs (95 % CI, DeLong)" in chapter5
+    chapter1 = (run_dir / "notebooks" / "01_cohort.ipynb").read_text()
+    assert "differ between training and external at p < 0.05" in chapter1
     chapter4 = (run_dir / "notebooks" / "04_deep_features.ipynb").read_text()
     assert "external examples" in chapter4
