@@ -133,11 +133,12 @@ def compare_cohorts(t1: TableOne, settings) -> tuple[pd.DataFrame, str]:
     comp = comparability(t1.tests)
     record(settings.run_path, "cohort.comparability", {v: float(p) for v, p in comp["p"].items()})
     n_differ = int(comp["differs"].sum())
-    names = [c.lower() for c in t1.cohorts] or ["the cohorts"]
+    names = [c.lower() for c in t1.cohorts]
     if len(names) > 2:
         between = f"among the {', '.join(names[:-1])} and {names[-1]} cohorts"
     else:
-        between = "between " + " and ".join(names)
+        between = " and ".join(names) if len(names) == 2 else "the cohorts"
+        between = f"between {between}"
     text = f"{n_differ} of {len(comp)} variables differ {between} at p < 0.05" + (
         f" ({', '.join(comp.index[comp['differs']])}); about {0.05 * len(comp):.1f} would by chance alone."
         if n_differ

@@ -6,11 +6,14 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from cohort.test_load import make_cohort
 
 from splkit.cohort import chapter, load_cohort_for
+from splkit.cohort.table1 import table_one
 from splkit.config import load_profile
+from splkit.run.names import COHORT_LABELS
 from splkit.run.report import load_results
 from splkit.run.rundir import RunDir
 
@@ -79,10 +82,6 @@ def test_table_one_and_comparability(cohort_run):
 )
 def test_comparability_sentence_names_the_cohorts_compared(cohort_run, cohorts, phrase):
     """A cohort column with external patients: the sentence names the cohorts the test compared."""
-    import pandas as pd
-
-    from splkit.cohort.table1 import table_one
-
     _, settings, _ = cohort_run
     rng = np.random.default_rng(0)
     n = 60
@@ -94,9 +93,7 @@ def test_comparability_sentence_names_the_cohorts_compared(cohort_run, cohorts, 
         }
     )
     t1 = table_one(frame, {"age": "numeric"})
-    assert t1.cohorts == [
-        {"train": "Training", "validation": "Validation", "external": "External"}[c] for c in cohorts
-    ]
+    assert t1.cohorts == [COHORT_LABELS[c] for c in cohorts]
     _, text = chapter.compare_cohorts(t1, settings)
     assert phrase in text
 
